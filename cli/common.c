@@ -1,0 +1,702 @@
+/* common.c: option parsing, data-reading flags, progress, errors and atomic
+ * text output shared by the heft subcommands (see common.h). */
+#include "common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void progress_clear(void);
+
+/* The data-reading flags, accepted by every command that reads data. The
+ * defaults shown are heft_read_opts_default()'s. */
+const cli_option cli_read_table[] = {
+    {"format", 0, CLI_CHOICE,
+     "auto|criteo|avazu|csv|tsv|libsvm|libfm|libffm|hds", 0, 0, "auto",
+     "input format; auto detects it from the name and first bytes"},
+    {"hash-bits", 0, CLI_INT, "B", 1, 30, "20",
+     "hash features into 2^B buckets"},
+    {"num-transform", 0, CLI_CHOICE, "log|none", 0, 0, "log",
+     "numeric values: log1p(v) for v > 0, or kept as they are"},
+    {"no-num-buckets", 0, CLI_FLAG, NULL, 0, 0, "off",
+     "do not add a bucketized categorical token per numeric value"},
+    {"label", 0, CLI_STR, "COL", 0, 0, NULL, "label column (csv/tsv)"},
+    {"weight", 0, CLI_STR, "COL", 0, 0, NULL, "sample weight column"},
+    {"group", 0, CLI_STR, "COL", 0, 0, NULL,
+     "group column: query, user or session id (for GAUC, NDCG)"},
+    {"time", 0, CLI_STR, "COL", 0, 0, NULL, "timestamp column"},
+    {"position", 0, CLI_STR, "COL", 0, 0, NULL, "display position column"},
+    {"num", 0, CLI_STR, "COLS", 0, 0, NULL,
+     "comma-separated numeric feature columns"},
+    {"cat", 0, CLI_STR, "COLS", 0, 0, NULL,
+     "comma-separated categorical feature columns"},
+    {"multi", 0, CLI_STR, "COL:SEP", 0, 0, NULL,
+     "multi-valued column and its separator (comma-separate several)"},
+    {"ignore", 0, CLI_STR, "COLS", 0, 0, NULL, "columns to leave out"},
+    {"max-bad-rows", 0, CLI_U64, "N", 0, 0, "0",
+     "skip up to N malformed rows instead of failing"},
+    {"threads", 0, CLI_INT, "N", 0, 1024, "0",
+     "parser threads, 0 = all cores; when given, also the threads of "
+     "training, prediction and evaluation"},
+    CLI_END,
+};
+
+const cli_option cli_global_table[] = {
+    {"quiet", 'q', CLI_FLAG, NULL, 0, 0, "off",
+     "no progress, log or summary lines; errors only"},
+    {"help", 'h', CLI_FLAG, NULL, 0, 0, "off", "show this help and exit"},
+    CLI_END,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Option parsing                                                         */
+/* ---------------------------------------------------------------------- */
+
+static const cli_option *find_in(const cli_option *t, const char *name,
+                                 size_t len, char short_name)
+{
+    for (; t && t->name; t++) {
+        if (short_name ? t->short_name == short_name
+                       : strlen(t->name) == len &&
+                             memcmp(t->name, name, len) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+/* The option called name (len bytes) or with that short name, searched in
+ * the command's own table, the read flags if it reads data, then the
+ * global flags. */
+static const cli_option *find_opt(const cli_command *cmd, const char *name,
+                                  size_t len, char short_name)
+{
+    const cli_option *o = find_in(cmd->opts, name, len, short_name);
+    if (!o && (cmd->groups & CLI_READS_DATA))
+        o = find_in(cli_read_table, name, len, short_name);
+    if (!o)
+        o = find_in(cli_global_table, name, len, short_name);
+    return o;
+}
+
+static int choice_ok(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && n && memcmp(p, v, n) == 0)
+            return 1;
+        p += len + (bar != NULL);
+    }
+    return 0;
+}
+
+/* Checks v against o's kind and range; returns CLI_OK or a usage error. */
+static int check_value(const cli_command *cmd, const cli_option *o,
+                       const char *v)
+{
+    char *end = NULL;
+    errno = 0;
+    switch (o->kind) {
+    case CLI_FLAG:
+    case CLI_STR:
+        if (o->kind == CLI_STR && !*v)
+            return cli_usage_error(cmd, "--%s: empty value", o->name);
+        return CLI_OK;
+    case CLI_CHOICE:
+        if (choice_ok(o->meta, v))
+            return CLI_OK;
+        return cli_usage_error(cmd, "--%s: '%s' is not one of %s", o->name,
+                               v, o->meta);
+    case CLI_INT: {
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < (long long)o->lo ||
+            x > (long long)o->hi)
+            return cli_usage_error(cmd,
+                                   "--%s: '%s' is not an integer in %.0f..%.0f",
+                                   o->name, v, o->lo, o->hi);
+        return CLI_OK;
+    }
+    case CLI_U64: {
+        unsigned long long x = strtoull(v, &end, 10);
+        if (errno || end == v || *end || *v == '-' ||
+            (double)x < o->lo)
+            return cli_usage_error(cmd,
+                                   "--%s: '%s' is not an integer >= %.0f",
+                                   o->name, v, o->lo);
+        return CLI_OK;
+    }
+    case CLI_NUM: {
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !(x >= o->lo && x <= o->hi))
+            return cli_usage_error(cmd, "--%s: '%s' is not a number in %g..%g",
+                                   o->name, v, o->lo, o->hi);
+        return CLI_OK;
+    }
+    }
+    return CLI_OK;
+}
+
+static int add_value(const cli_command *cmd, cli_args *a,
+                     const cli_option *o, const char *v)
+{
+    int rc = check_value(cmd, o, v);
+    if (rc != CLI_OK)
+        return rc;
+    if (o == &cli_global_table[0])
+        a->quiet = 1;
+    if (o == &cli_global_table[1])
+        a->help = 1;
+    if (a->n_set == CLI_MAX_SET)
+        return cli_usage_error(cmd, "too many options");
+    a->set_opt[a->n_set] = o;
+    a->set_val[a->n_set++] = v;
+    return CLI_OK;
+}
+
+/* Parses one "--name[=value]" or "-x" word at argv[*i], consuming its
+ * value from the next word when needed. */
+static int parse_option(const cli_command *cmd, int argc, char **argv,
+                        int *i, cli_args *a)
+{
+    const char *w = argv[*i];
+    const char *eq = NULL;
+    const cli_option *o;
+    if (w[1] == '-') {
+        const char *name = w + 2;
+        eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        o = find_opt(cmd, name, len, 0);
+        if (!o)
+            return cli_usage_error(cmd, "unknown option '--%.*s'", (int)len,
+                                   name);
+    } else {
+        if (w[2])
+            return cli_usage_error(cmd, "unknown option '%s'", w);
+        o = find_opt(cmd, NULL, 0, w[1]);
+        if (!o)
+            return cli_usage_error(cmd, "unknown option '%s'", w);
+    }
+    if (o->kind == CLI_FLAG) {
+        if (eq)
+            return cli_usage_error(cmd, "--%s takes no value", o->name);
+        return add_value(cmd, a, o, "");
+    }
+    if (eq)
+        return add_value(cmd, a, o, eq + 1);
+    if (*i + 1 >= argc)
+        return cli_usage_error(cmd, "--%s needs a value (%s)", o->name,
+                               o->meta);
+    *i += 1;
+    return add_value(cmd, a, o, argv[*i]);
+}
+
+static int check_required(const cli_command *cmd, const cli_args *a)
+{
+    for (const cli_option *o = cmd->opts; o->name; o++) {
+        if (o->def && strcmp(o->def, CLI_REQUIRED) == 0 &&
+            !cli_given(a, o->name)) {
+            if (o->short_name)
+                return cli_usage_error(cmd, "missing -%c/--%s %s",
+                                       o->short_name, o->name, o->meta);
+            return cli_usage_error(cmd, "missing --%s %s", o->name, o->meta);
+        }
+    }
+    return CLI_OK;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    int only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (!only_pos && strcmp(w, "--") == 0) {
+            only_pos = 1;
+        } else if (!only_pos && w[0] == '-' && w[1]) {
+            int rc = parse_option(cmd, argc, argv, &i, a);
+            if (rc != CLI_OK)
+                return rc;
+        } else {
+            if (a->n_pos == CLI_MAX_POS || a->n_pos == cmd->max_pos)
+                return cli_usage_error(cmd, "unexpected argument '%s'", w);
+            a->pos[a->n_pos++] = w;
+        }
+    }
+    if (a->help)
+        return CLI_OK;
+    if (a->n_pos < cmd->min_pos)
+        return cli_usage_error(cmd, "missing argument (usage: heft %s %s)",
+                               cmd->name, cmd->synopsis);
+    return check_required(cmd, a);
+}
+
+/* The value of the last occurrence of name, or NULL when not given. Aborts
+ * when the command does not accept name: that is a bug in the CLI. */
+static const char *lookup(const cli_args *a, const char *name)
+{
+    if (!find_opt(a->cmd, name, strlen(name), 0)) {
+        fprintf(stderr, "heft: internal error: %s has no option --%s\n",
+                a->cmd->name, name);
+        abort();
+    }
+    for (int i = a->n_set - 1; i >= 0; i--)
+        if (strcmp(a->set_opt[i]->name, name) == 0)
+            return a->set_val[i];
+    return NULL;
+}
+
+int cli_given(const cli_args *a, const char *name)
+{
+    return lookup(a, name) != NULL;
+}
+
+const char *cli_str(const cli_args *a, const char *name)
+{
+    return lookup(a, name);
+}
+
+int cli_flag(const cli_args *a, const char *name)
+{
+    return lookup(a, name) != NULL;
+}
+
+int cli_int(const cli_args *a, const char *name, int def)
+{
+    const char *v = lookup(a, name);
+    return v ? (int)strtol(v, NULL, 10) : def;
+}
+
+uint64_t cli_u64(const cli_args *a, const char *name, uint64_t def)
+{
+    const char *v = lookup(a, name);
+    return v ? (uint64_t)strtoull(v, NULL, 10) : def;
+}
+
+double cli_num(const cli_args *a, const char *name, double def)
+{
+    const char *v = lookup(a, name);
+    return v ? strtod(v, NULL) : def;
+}
+
+int cli_threads(const cli_args *a, int def)
+{
+    if (!cli_given(a, "threads"))
+        return def;
+    int n = cli_int(a, "threads", def);
+    if (n == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 && c < 1024 ? (int)c : 1;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Messages                                                               */
+/* ---------------------------------------------------------------------- */
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    progress_clear();
+    fprintf(stderr, "heft: %s%s", cmd ? cmd->name : "", cmd ? ": " : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "\nTry 'heft help %s'.\n", cmd->name);
+    else
+        fprintf(stderr, "\nTry 'heft help'.\n");
+    return CLI_USAGE;
+}
+
+int cli_fail(const heft_error *e)
+{
+    char buf[1200];
+    progress_clear();
+    fprintf(stderr, "heft: %s\n", heft_error_format(e, buf, sizeof buf));
+    return CLI_ERR;
+}
+
+int cli_failf(const char *fmt, ...)
+{
+    va_list ap;
+    progress_clear();
+    fputs("heft: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_ERR;
+}
+
+void cli_info(const cli_args *a, const char *fmt, ...)
+{
+    if (a && a->quiet)
+        return;
+    va_list ap;
+    progress_clear();
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Read options                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* The flags that change how features are built; they cannot be applied on
+ * top of a model's recorded schema. */
+static const char *const schema_flags[] = {
+    "hash-bits", "num-transform", "no-num-buckets", "label", "num", "cat",
+    "multi",     "ignore",        NULL,
+};
+
+void cli_read_opts_runtime(const cli_args *a, heft_read_opts *o)
+{
+    o->max_bad_rows = cli_u64(a, "max-bad-rows", o->max_bad_rows);
+    o->threads = cli_int(a, "threads", o->threads);
+    o->progress = cli_progress;
+    o->progress_ud = (void *)a;
+}
+
+/* Applies the flags that never change the features. */
+static void apply_row_flags(const cli_args *a, heft_read_opts *o)
+{
+    const char *v;
+    cli_read_opts_runtime(a, o);
+    if ((v = cli_str(a, "format")) != NULL)
+        heft_format_parse(v, &o->format); /* validated by the table */
+    if ((v = cli_str(a, "weight")) != NULL)
+        o->weight_col = v;
+    if ((v = cli_str(a, "group")) != NULL)
+        o->group_col = v;
+    if ((v = cli_str(a, "time")) != NULL)
+        o->time_col = v;
+    if ((v = cli_str(a, "position")) != NULL)
+        o->position_col = v;
+}
+
+int cli_read_opts(const cli_args *a, heft_read_opts *o)
+{
+    *o = heft_read_opts_default();
+    apply_row_flags(a, o);
+    o->hash_bits = (unsigned)cli_int(a, "hash-bits", (int)o->hash_bits);
+    const char *v = cli_str(a, "num-transform");
+    if (v)
+        o->num_transform = strcmp(v, "none") == 0 ? HEFT_NUM_NONE
+                                                   : HEFT_NUM_LOG;
+    if (cli_flag(a, "no-num-buckets"))
+        o->num_buckets = 0;
+    o->label_col = cli_str(a, "label") ? cli_str(a, "label") : o->label_col;
+    o->num_cols = cli_str(a, "num") ? cli_str(a, "num") : o->num_cols;
+    o->cat_cols = cli_str(a, "cat") ? cli_str(a, "cat") : o->cat_cols;
+    o->multi_cols = cli_str(a, "multi") ? cli_str(a, "multi") : o->multi_cols;
+    o->ignore_cols =
+        cli_str(a, "ignore") ? cli_str(a, "ignore") : o->ignore_cols;
+    heft_error err;
+    if (heft_read_opts_check(o, &err) != HEFT_OK)
+        return cli_usage_error(a->cmd, "%s", err.msg);
+    return CLI_OK;
+}
+
+int cli_read_opts_overlay(const cli_args *a, heft_read_opts *o,
+                          const char *who)
+{
+    for (const char *const *f = schema_flags; *f; f++)
+        if (cli_given(a, *f))
+            return cli_usage_error(a->cmd,
+                                   "--%s cannot be used here: data is read "
+                                   "with the schema recorded in %s",
+                                   *f, who);
+    apply_row_flags(a, o);
+    return CLI_OK;
+}
+
+/* Prints how many rows were skipped and the first few errors. */
+static void report_bad_rows(const cli_args *a, const char *path,
+                            const heft_dataset *ds)
+{
+    heft_dataset_info info;
+    heft_dataset_get_info(ds, &info);
+    if (!info.bad_rows || a->quiet)
+        return;
+    cli_progress_done();
+    fprintf(stderr, "heft: %s: skipped %llu bad row%s (--max-bad-rows %llu)\n",
+            path, (unsigned long long)info.bad_rows,
+            info.bad_rows == 1 ? "" : "s",
+            (unsigned long long)cli_u64(a, "max-bad-rows", 0));
+    heft_error e;
+    char buf[1200];
+    for (size_t i = 0; heft_dataset_bad_row(ds, i, &e) == HEFT_OK; i++)
+        fprintf(stderr, "heft:   %s\n", heft_error_format(&e, buf, sizeof buf));
+}
+
+int cli_read(const cli_args *a, const char *path, const heft_read_opts *o,
+             heft_dataset **out)
+{
+    heft_error err;
+    memset(&err, 0, sizeof err);
+    *out = NULL;
+    heft_status s = heft_dataset_read(path, o, out, &err);
+    cli_progress_done();
+    if (s != HEFT_OK) {
+        if (!err.msg[0]) {
+            err.code = s;
+            snprintf(err.file, sizeof err.file, "%s", path);
+        }
+        return cli_fail(&err);
+    }
+    report_bad_rows(a, path, *out);
+    return CLI_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Progress and logging                                                   */
+/* ---------------------------------------------------------------------- */
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The one progress line of the process (the CLI is single-threaded at
+ * this level; the library calls back from the calling thread). */
+static struct {
+    char what[64];
+    double t0, last;
+    double mark; /* when the previous step ended: the next one's start */
+    int shown;
+    int tty; /* -1 unknown, 0 no, 1 yes */
+} g_prog = {{0}, 0, 0, 0, 0, -1};
+
+/* Bytes or rows? Readers report bytes of input; everything else rows. */
+static int is_bytes(const char *what)
+{
+    return strstr(what, "read") != NULL || strstr(what, "byte") != NULL;
+}
+
+static void progress_print(const char *what, uint64_t done, uint64_t total,
+                           double el)
+{
+    double rate = el > 0 ? (double)done / el : 0;
+    char line[160];
+    int n;
+    if (is_bytes(what))
+        n = snprintf(line, sizeof line, "%s: %.1f MB, %.1f MB/s", what,
+                     (double)done / 1e6, rate / 1e6);
+    else
+        n = snprintf(line, sizeof line, "%s: %llu rows, %.0f rows/s", what,
+                     (unsigned long long)done, rate);
+    if (total && n > 0 && (size_t)n < sizeof line) {
+        double pct = 100.0 * (double)done / (double)total;
+        if (rate > 0 && done <= total)
+            snprintf(line + n, sizeof line - (size_t)n,
+                     ", %.0f%%, ETA %.0f s", pct,
+                     (double)(total - done) / rate);
+        else
+            snprintf(line + n, sizeof line - (size_t)n, ", %.0f%%", pct);
+    }
+    fprintf(stderr, "\r%-79s", line);
+    fflush(stderr);
+    g_prog.shown = 1;
+}
+
+void cli_progress(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+    const cli_args *a = ud;
+    if (a && a->quiet)
+        return;
+    if (g_prog.tty < 0)
+        g_prog.tty = isatty(STDERR_FILENO);
+    if (!g_prog.tty)
+        return;
+    double now = cli_now();
+    what = what ? what : "working";
+    if (strncmp(g_prog.what, what, sizeof g_prog.what - 1) != 0) {
+        snprintf(g_prog.what, sizeof g_prog.what, "%s", what);
+        /* The library reports after a while, not at its start. */
+        g_prog.t0 = g_prog.mark > 0 ? g_prog.mark : now;
+        g_prog.last = 0;
+    }
+    double el = now - g_prog.t0;
+    if (el < 1.0 || now - g_prog.last < 0.2)
+        return;
+    g_prog.last = now;
+    progress_print(g_prog.what, done, total, el);
+}
+
+/* Wipes the progress line (before other output); the step goes on. */
+static void progress_clear(void)
+{
+    if (g_prog.shown) {
+        fprintf(stderr, "\r%79s\r", "");
+        fflush(stderr);
+    }
+    g_prog.shown = 0;
+}
+
+void cli_progress_done(void)
+{
+    progress_clear();
+    g_prog.what[0] = '\0';
+    g_prog.mark = cli_now();
+}
+
+void cli_log(void *ud, const char *line)
+{
+    const cli_args *a = ud;
+    if (a && a->quiet)
+        return;
+    progress_clear();
+    fprintf(stderr, "%s\n", line);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Atomic text output                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* Temporaries being written, so that an interrupt (Ctrl-C, SIGTERM)
+ * removes them too: unlink() is async-signal-safe. */
+enum { MAX_LIVE_TMP = 8 };
+static char *volatile g_live_tmp[MAX_LIVE_TMP];
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_LIVE_TMP; i++)
+        if (g_live_tmp[i])
+            unlink(g_live_tmp[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_track_tmp(char *tmp, int add)
+{
+    static int installed;
+    if (!installed) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGHUP, on_signal);
+        installed = 1;
+    }
+    for (int i = 0; i < MAX_LIVE_TMP; i++) {
+        if (add && !g_live_tmp[i]) {
+            g_live_tmp[i] = tmp;
+            return;
+        }
+        if (!add && g_live_tmp[i] == tmp) {
+            g_live_tmp[i] = NULL;
+            return;
+        }
+    }
+}
+
+char *cli_track_lib_tmp(const char *path)
+{
+    size_t n = strlen(path) + 32;
+    char *t = malloc(n);
+    if (t) {
+        snprintf(t, n, "%s.tmp.%ld", path, (long)getpid());
+        cli_track_tmp(t, 1);
+    }
+    return t;
+}
+
+void cli_forget_lib_tmp(char *tmp)
+{
+    if (tmp) {
+        cli_track_tmp(tmp, 0);
+        free(tmp);
+    }
+}
+
+int cli_out_open(cli_out *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(path) + 32;
+    o->path = strdup(path);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) {
+        cli_out_abort(o);
+        return cli_failf("out of memory");
+    }
+    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    cli_track_tmp(o->tmp, 1);
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        int e = errno;
+        cli_out_abort(o);
+        return cli_failf("%s: cannot create: %s", path, strerror(e));
+    }
+    return CLI_OK;
+}
+
+int cli_out_finish(cli_out *o)
+{
+    if (!o->f)
+        return CLI_OK;
+    int bad = ferror(o->f) != 0;
+    int e = bad ? EIO : 0;
+    if (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    o->f = NULL;
+    if (bad) {
+        cli_failf("%s: cannot write: %s", o->path, strerror(e));
+        cli_out_abort(o);
+        return CLI_ERR;
+    }
+    return CLI_OK;
+}
+
+int cli_out_commit(cli_out *o)
+{
+    if (cli_out_finish(o) != CLI_OK)
+        return CLI_ERR;
+    if (rename(o->tmp, o->path) != 0) {
+        cli_failf("%s: cannot rename %s to it: %s", o->path, o->tmp,
+                  strerror(errno));
+        cli_out_abort(o);
+        return CLI_ERR;
+    }
+    cli_track_tmp(o->tmp, 0);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+    return CLI_OK;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp) {
+        remove(o->tmp);
+        cli_track_tmp(o->tmp, 0);
+    }
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+void cli_json_num(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.10g", v);
+}

@@ -1,0 +1,538 @@
+/*
+ * input.c: the byte source of the text readers. A plain file is memory
+ * mapped and parsed in place; stdin, pipes and compressed input (gzip by
+ * the magic bytes 1f 8b, zstd by 28 b5 2f fd) are decoded in large chunks
+ * into a buffer that grows up to HEFT__IO_WINDOW bytes. Either way the
+ * parser sees windows that end at a record boundary.
+ */
+#include "ioint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef HEFT_HAVE_ZLIB
+#include <zlib.h>
+#endif
+#ifdef HEFT_HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+enum { CODEC_NONE = 0, CODEC_GZIP, CODEC_ZSTD };
+#define RAW_CHUNK ((size_t)1 << 20)
+
+struct heft__io_in {
+    char *name;
+    int codec;
+    /* Raw bytes: from memory (raw, raw_len) or read from fd into rbuf. */
+    int fd, own_fd;
+    void *map;
+    size_t map_len;
+    const unsigned char *raw;
+    size_t raw_len, raw_pos;
+    unsigned char *rbuf;
+    size_t rbuf_len;
+    int raw_eof;
+    uint64_t raw_done, raw_total;
+    /* Decoded bytes: dat[off, len). dat is raw itself when not compressed
+     * and in memory, else buf. */
+    const char *dat;
+    size_t len, off;
+    char *buf;
+    size_t cap; /* of buf; grows to HEFT__IO_WINDOW */
+    int eof;
+    /* A truncated stream: what decoded is parsed first, then the error
+     * is reported at the line where the data stops. */
+    heft_status pend;
+    heft_error pend_err;
+#ifdef HEFT_HAVE_ZLIB
+    z_stream zs;
+    int z_init, z_end;
+#endif
+#ifdef HEFT_HAVE_ZSTD
+    ZSTD_DCtx *zd;
+    size_t z_left; /* last ZSTD_decompressStream() hint; 0 = frame done */
+#endif
+};
+
+int heft_has_gzip(void)
+{
+#ifdef HEFT_HAVE_ZLIB
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int heft_has_zstd(void)
+{
+#ifdef HEFT_HAVE_ZSTD
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static int magic_codec(const unsigned char *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return CODEC_GZIP;
+    if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f &&
+        p[3] == 0xfd)
+        return CODEC_ZSTD;
+    return CODEC_NONE;
+}
+
+/* Makes raw input available: returns how many raw bytes are at *p (0 at
+ * the end). Memory input hands out everything at once. */
+static heft_status raw_avail(heft__io_in *in, const unsigned char **p,
+                             size_t *n, heft_error *err)
+{
+    if (in->raw) {
+        *p = in->raw + in->raw_pos;
+        *n = in->raw_len - in->raw_pos;
+        return HEFT_OK;
+    }
+    if (in->raw_pos == in->rbuf_len && !in->raw_eof) {
+        ssize_t r;
+        do
+            r = read(in->fd, in->rbuf, RAW_CHUNK);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return heft__err(err, HEFT_EIO, in->name, 0, 0,
+                             "read error: %s", strerror(errno));
+        in->rbuf_len = (size_t)r;
+        in->raw_pos = 0;
+        in->raw_eof = r == 0;
+    }
+    *p = in->rbuf + in->raw_pos;
+    *n = in->rbuf_len - in->raw_pos;
+    return HEFT_OK;
+}
+
+static void raw_used(heft__io_in *in, size_t n)
+{
+    in->raw_pos += n;
+    in->raw_done += n;
+}
+
+#if defined(HEFT_HAVE_ZLIB) || defined(HEFT_HAVE_ZSTD)
+static heft_status trunc_err(heft__io_in *in, const char *what,
+                             heft_error *err)
+{
+    return heft__err(err, HEFT_ETRUNC, in->name, 0, 0,
+                     "the %s stream ends early: the file is truncated",
+                     what);
+}
+#endif
+
+#ifdef HEFT_HAVE_ZLIB
+/* Inflates into dst; several gzip members in a row are read as one. */
+static heft_status gz_read(heft__io_in *in, char *dst, size_t cap,
+                           size_t *got, heft_error *err)
+{
+    z_stream *z = &in->zs;
+    z->next_out = (Bytef *)dst;
+    z->avail_out = (uInt)cap;
+    while (z->avail_out > 0) {
+        const unsigned char *p;
+        size_t n;
+        heft_status st = raw_avail(in, &p, &n, err);
+        if (st != HEFT_OK)
+            return st;
+        if (n == 0) {
+            if (!in->z_end) {
+                *got = cap - z->avail_out; /* keep what did decode */
+                return trunc_err(in, "gzip", err);
+            }
+            break;
+        }
+        if (in->z_end) { /* another member follows */
+            inflateReset(z);
+            in->z_end = 0;
+        }
+        uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        z->next_in = (Bytef *)p;
+        z->avail_in = take;
+        int r = inflate(z, Z_NO_FLUSH);
+        raw_used(in, take - z->avail_in);
+        if (r == Z_STREAM_END)
+            in->z_end = 1;
+        else if (r == Z_MEM_ERROR)
+            return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
+                             "out of memory while decompressing");
+        else if (r != Z_OK && r != Z_BUF_ERROR)
+            return heft__err(err, HEFT_EPARSE, in->name, 0, 0,
+                             "corrupt gzip data: %s",
+                             z->msg ? z->msg : "inflate failed");
+    }
+    *got = cap - z->avail_out;
+    return HEFT_OK;
+}
+#endif
+
+#ifdef HEFT_HAVE_ZSTD
+static heft_status zs_read(heft__io_in *in, char *dst, size_t cap,
+                           size_t *got, heft_error *err)
+{
+    ZSTD_outBuffer ob = {dst, cap, 0};
+    while (ob.pos < ob.size) {
+        const unsigned char *p;
+        size_t n;
+        heft_status st = raw_avail(in, &p, &n, err);
+        if (st != HEFT_OK)
+            return st;
+        if (n == 0) {
+            if (in->z_left != 0) {
+                *got = ob.pos; /* keep what did decode */
+                return trunc_err(in, "zstd", err);
+            }
+            break;
+        }
+        ZSTD_inBuffer ib = {p, n, 0};
+        size_t r = ZSTD_decompressStream(in->zd, &ob, &ib);
+        raw_used(in, ib.pos);
+        if (ZSTD_isError(r))
+            return heft__err(err, HEFT_EPARSE, in->name, 0, 0,
+                             "corrupt zstd data: %s", ZSTD_getErrorName(r));
+        in->z_left = r;
+    }
+    *got = ob.pos;
+    return HEFT_OK;
+}
+#endif
+
+/* Reads decoded bytes into dst; *got = 0 only at the end. */
+static heft_status dec_read(heft__io_in *in, char *dst, size_t cap,
+                            size_t *got, heft_error *err)
+{
+    *got = 0;
+    switch (in->codec) {
+#ifdef HEFT_HAVE_ZLIB
+    case CODEC_GZIP:
+        return gz_read(in, dst, cap, got, err);
+#endif
+#ifdef HEFT_HAVE_ZSTD
+    case CODEC_ZSTD:
+        return zs_read(in, dst, cap, got, err);
+#endif
+    default:
+        break;
+    }
+    while (*got < cap) {
+        const unsigned char *p;
+        size_t n;
+        heft_status st = raw_avail(in, &p, &n, err);
+        if (st != HEFT_OK)
+            return st;
+        if (n == 0)
+            break;
+        if (n > cap - *got)
+            n = cap - *got;
+        memcpy(dst + *got, p, n);
+        raw_used(in, n);
+        *got += n;
+    }
+    return HEFT_OK;
+}
+
+/* Sets up decoding once the first raw bytes are known. */
+static heft_status start_codec(heft__io_in *in, heft_error *err)
+{
+    const unsigned char *p;
+    size_t n;
+    heft_status st = raw_avail(in, &p, &n, err);
+    if (st != HEFT_OK)
+        return st;
+    in->codec = magic_codec(p, n);
+    if (in->codec == CODEC_GZIP) {
+#ifdef HEFT_HAVE_ZLIB
+        if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
+            return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
+                             "cannot start gzip decoder");
+        in->z_init = 1;
+#else
+        return heft__err(err, HEFT_ENOTSUP, in->name, 0, 0,
+                         "input is gzip-compressed but this build has no "
+                         "zlib; decompress it first (gunzip)");
+#endif
+    } else if (in->codec == CODEC_ZSTD) {
+#ifdef HEFT_HAVE_ZSTD
+        in->zd = ZSTD_createDCtx();
+        if (!in->zd)
+            return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
+                             "cannot start zstd decoder");
+        in->z_left = 1;
+#else
+        return heft__err(err, HEFT_ENOTSUP, in->name, 0, 0,
+                         "input is zstd-compressed but this build has no "
+                         "libzstd; decompress it first (unzstd)");
+#endif
+    }
+    if (in->codec == CODEC_NONE && in->raw) {
+        in->dat = (const char *)in->raw; /* parse in place */
+        in->len = in->raw_len;
+        in->raw_done = in->raw_len;
+        in->eof = 1;
+        return HEFT_OK;
+    }
+    in->cap = (size_t)1 << 20;
+    in->buf = malloc(in->cap);
+    if (!in->buf)
+        return heft__err(err, HEFT_ENOMEM, in->name, 0, 0, "out of memory");
+    in->dat = in->buf;
+    return HEFT_OK;
+}
+
+static heft_status in_new(const char *name, heft__io_in **out,
+                          heft_error *err)
+{
+    heft__io_in *in = heft__calloc(1, sizeof *in);
+    if (in)
+        in->name = heft__strdup(name);
+    if (!in || !in->name) {
+        free(in);
+        return heft__err(err, HEFT_ENOMEM, name, 0, 0, "out of memory");
+    }
+    in->fd = -1;
+    *out = in;
+    return HEFT_OK;
+}
+
+heft_status heft__in_open_mem(const void *buf, size_t len, const char *name,
+                              heft__io_in **out, heft_error *err)
+{
+    *out = NULL;
+    heft__io_in *in;
+    heft_status st = in_new(name ? name : "<memory>", &in, err);
+    if (st != HEFT_OK)
+        return st;
+    in->raw = buf ? buf : (const void *)"";
+    in->raw_len = buf ? len : 0;
+    in->raw_total = in->raw_len;
+    st = start_codec(in, err);
+    if (st != HEFT_OK) {
+        heft__in_close(in);
+        return st;
+    }
+    *out = in;
+    return HEFT_OK;
+}
+
+/* Maps a regular file, or leaves fd to be read for anything else. */
+static heft_status open_fd(heft__io_in *in, const char *path,
+                           heft_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    in->fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0)
+        return heft__err(err, HEFT_EIO, path, 0, 0, "cannot open: %s",
+                         strerror(errno));
+    in->own_fd = !is_stdin;
+    struct stat sb;
+    if (fstat(in->fd, &sb) != 0)
+        return heft__err(err, HEFT_EIO, in->name, 0, 0, "cannot stat: %s",
+                         strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return heft__err(err, HEFT_EIO, in->name, 0, 0,
+                         "is a directory, not a data file");
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
+                       MAP_PRIVATE | MAP_POPULATE,
+                       in->fd, 0);
+        if (m != MAP_FAILED) {
+            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+            in->map = m;
+            in->map_len = (size_t)sb.st_size;
+            in->raw = m;
+            in->raw_len = in->map_len;
+            in->raw_total = in->map_len;
+            return HEFT_OK;
+        }
+    }
+    if (S_ISREG(sb.st_mode))
+        in->raw_total = (uint64_t)sb.st_size;
+    in->rbuf = malloc(RAW_CHUNK);
+    if (!in->rbuf)
+        return heft__err(err, HEFT_ENOMEM, in->name, 0, 0, "out of memory");
+    return HEFT_OK;
+}
+
+heft_status heft__in_open_file(const char *path, heft__io_in **out,
+                               heft_error *err)
+{
+    *out = NULL;
+    heft__io_in *in;
+    heft_status st =
+        in_new(strcmp(path, "-") == 0 ? "<stdin>" : path, &in, err);
+    if (st != HEFT_OK)
+        return st;
+    st = open_fd(in, path, err);
+    if (st == HEFT_OK)
+        st = start_codec(in, err);
+    if (st != HEFT_OK) {
+        heft__in_close(in);
+        return st;
+    }
+    *out = in;
+    return HEFT_OK;
+}
+
+void heft__in_close(heft__io_in *in)
+{
+    if (!in)
+        return;
+#ifdef HEFT_HAVE_ZLIB
+    if (in->z_init)
+        inflateEnd(&in->zs);
+#endif
+#ifdef HEFT_HAVE_ZSTD
+    ZSTD_freeDCtx(in->zd);
+#endif
+    if (in->map)
+        munmap(in->map, in->map_len);
+    if (in->own_fd)
+        close(in->fd);
+    free(in->rbuf);
+    free(in->buf);
+    free(in->name);
+    free(in);
+}
+
+const char *heft__in_name(const heft__io_in *in) { return in->name; }
+
+void heft__in_progress(const heft__io_in *in, uint64_t *done,
+                       uint64_t *total)
+{
+    *done = in->raw_done;
+    *total = in->raw_total;
+}
+
+/* Tops the buffer up to a full window (stream mode). */
+static heft_status fill(heft__io_in *in, heft_error *err)
+{
+    if (in->eof || in->len - in->off >= HEFT__IO_WINDOW)
+        return HEFT_OK;
+    memmove(in->buf, in->buf + in->off, in->len - in->off);
+    in->len -= in->off;
+    in->off = 0;
+    while (in->len < HEFT__IO_WINDOW && !in->eof) {
+        if (in->len == in->cap) {
+            size_t cap = in->cap * 4 < HEFT__IO_WINDOW ? in->cap * 4
+                                                       : HEFT__IO_WINDOW;
+            char *b = realloc(in->buf, cap);
+            if (!b)
+                return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
+                                 "out of memory");
+            in->buf = b;
+            in->dat = b;
+            in->cap = cap;
+        }
+        size_t got;
+        heft_status st = dec_read(in, in->buf + in->len, in->cap - in->len,
+                                  &got, &in->pend_err);
+        if (st == HEFT_ETRUNC) {
+            in->len += got;
+            in->pend = st;
+            in->eof = 1;
+            break;
+        }
+        if (st != HEFT_OK) {
+            if (err)
+                *err = in->pend_err;
+            return st;
+        }
+        in->len += got;
+        in->eof = got == 0;
+    }
+    return HEFT_OK;
+}
+
+heft_status heft__in_peek(heft__io_in *in, const char **p, size_t *n,
+                          int *eof, heft_error *err)
+{
+    heft_status st = fill(in, err);
+    if (st != HEFT_OK)
+        return st;
+    *p = in->dat + in->off;
+    *n = in->len - in->off;
+    if (*n == 0 && in->pend) { /* nothing decoded: it stops at line 1 */
+        if (err) {
+            *err = in->pend_err;
+            err->line = 1;
+        }
+        return in->pend;
+    }
+    *eof = in->eof && *n <= HEFT__IO_WINDOW;
+    if (*n > HEFT__IO_WINDOW)
+        *n = HEFT__IO_WINDOW;
+    return HEFT_OK;
+}
+
+void heft__in_skip(heft__io_in *in, size_t n) { in->off += n; }
+
+/* The end of the last whole record in p[0, n), or NULL if none ends. */
+static const char *last_record(const char *p, size_t n, char delim,
+                               int quotes)
+{
+    if (!quotes || !memchr(p, '"', n)) {
+        const char *nl = memrchr(p, '\n', n);
+        return nl ? nl + 1 : NULL;
+    }
+    const char *end = p + n, *cut = NULL;
+    while (p < end) {
+        const char *e = heft__record_end(p, end, delim, 1, NULL);
+        if (e == end)
+            break;
+        cut = p = e + 1;
+    }
+    return cut;
+}
+
+heft_status heft__in_window(heft__io_in *in, char delim, int quotes,
+                            uint64_t first_line, const char **p, size_t *n,
+                            heft_error *err)
+{
+    *p = NULL;
+    *n = 0;
+    heft_status st = fill(in, err);
+    if (st != HEFT_OK)
+        return st;
+    const char *w = in->dat + in->off;
+    size_t avail = in->len - in->off;
+    if (in->pend) {
+        /* Whole records first; the broken tail is the error. */
+        const char *cut = avail ? last_record(w, avail, delim, quotes) : NULL;
+        if (!cut) {
+            if (err) {
+                *err = in->pend_err;
+                err->line = first_line;
+            }
+            return in->pend;
+        }
+        *p = w;
+        *n = (size_t)(cut - w);
+        in->off += *n;
+        return HEFT_OK;
+    }
+    /* In place, a bigger window means fewer pieces to append. */
+    size_t win = in->buf ? HEFT__IO_WINDOW : HEFT__IO_WINDOW_MEM;
+    if (in->eof && avail <= win) {
+        *p = w;
+        *n = avail;
+        in->off = in->len;
+        return HEFT_OK;
+    }
+    const char *cut = last_record(w, win, delim, quotes);
+    if (!cut)
+        return heft__err(err, HEFT_ETOOLONG, in->name, first_line, 1,
+                         "line is longer than %zu MiB",
+                         HEFT__MAX_LINE >> 20);
+    *p = w;
+    *n = (size_t)(cut - w);
+    in->off += *n;
+    return HEFT_OK;
+}

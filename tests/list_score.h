@@ -1,0 +1,13 @@
+/* Tests of src/score (estimators). */
+TEST(knn_shapley_enum_sparse)
+TEST(knn_shapley_enum_dense)
+TEST(knn_shapley_approx_is_tail_mean)
+TEST(knn_shapley_approx_bound)
+TEST(knn_shapley_bad_input)
+TEST(confident_hand)
+TEST(confident_bruteforce)
+TEST(confident_bad_input)
+TEST(dup_bruteforce)
+TEST(dup_bad_input)
+TEST(score_real_frappe_dup)
+TEST(score_real_frappe_knn)
