@@ -276,6 +276,8 @@ heft_status heft_model_kind_parse(const char *name, heft_model_kind *out);
 
 #define HEFT_MAX_HIDDEN 4
 
+typedef struct heft_model heft_model;
+
 typedef struct heft_train_opts {
     heft_model_kind model;      /* HEFT_MODEL_LR                         */
     heft_optim optim;           /* HEFT_OPTIM_DEFAULT                    */
@@ -297,6 +299,12 @@ typedef struct heft_train_opts {
     uint64_t seed;              /* (1)                                   */
     int threads;                /* threads for evaluation (1)            */
     const char *checkpoint_dir; /* save model after each epoch; NULL     */
+    /* Called after each epoch with the model as it is then (valid only
+     * during the call; copy what you need). Estimators that follow the
+     * training trajectory (TracIn, AUM, forgetting events) use it. A
+     * non-zero return stops training with HEFT_EINVAL. NULL = none. */
+    int (*on_epoch)(void *ud, int epoch, const heft_model *m);
+    void *on_epoch_ud;
     heft_log_fn log;            /* per-epoch lines; NULL = silent        */
     void *log_ud;
     heft_progress_fn progress;
@@ -306,8 +314,6 @@ typedef struct heft_train_opts {
 /* Defaults for model kind k (epochs, lr and so on differ per kind). */
 heft_train_opts heft_train_opts_default(heft_model_kind k);
 heft_status heft_train_opts_check(const heft_train_opts *o, heft_error *err);
-
-typedef struct heft_model heft_model;
 
 /* Trains a model on train, using valid (may be NULL) for early stopping.
  * The model records train's read options so new data is read alike. */
@@ -336,6 +342,79 @@ void heft_model_read_opts(const heft_model *m, heft_read_opts *out);
 /* Writes P(y=1|x) for every row of ds into out[0..rows). threads 0 = 1. */
 heft_status heft_predict(const heft_model *m, const heft_dataset *ds,
                          float *out, int threads, heft_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Importance estimators: one value per training row per method           */
+/* ---------------------------------------------------------------------- */
+
+/* Every method's column has one direction: higher means more valuable to
+ * the model, so noisy and harmful rows score low. Suspicion scores (loss,
+ * self-influence, forgetting counts, ...) are negated; docs/estimators.md
+ * gives each column's definition and paper. */
+typedef struct heft_score_opts {
+    const char *methods;     /* comma-separated names or "all" ("loss")    */
+    heft_train_opts train;   /* how models are trained by the methods that
+                                train (defaults of train.model)            */
+    int el2n_runs;           /* el2n/grand: seeded runs R (3)              */
+    int el2n_epochs;         /* el2n/grand: early epochs scored (1)        */
+    int bags;                /* oob: bootstrap models B (32)               */
+    int folds;               /* cl: K folds of out-of-fold probs (5)       */
+    int knn_k;               /* knn: neighbours K (10)                     */
+    int knn_approx;          /* knn: exact top-M per valid row, 0 = exact  */
+    double damping;          /* influence: (H + damping I) (0.01 * rows)   */
+    int cg_iters;            /* influence: conjugate-gradient steps (100)  */
+    double cg_tol;           /* influence: relative residual (1e-6)        */
+    int group_samples;       /* group: MSR Banzhaf subsets (64)            */
+    uint64_t seed;           /* (1)                                        */
+    int threads;             /* 0 = all cores (0)                          */
+    /* Brought from outside (a production network, say): out-of-fold
+     * P(y=1) per training row (n,) for cl/loss/confidence/margin, and row
+     * embeddings (n, embed_dim) for knn (valid_embeddings (m, embed_dim)
+     * for the validation rows). NULL = computed by heft. */
+    const float *probs;
+    const float *embeddings;
+    const float *valid_embeddings;
+    size_t embed_dim;
+    heft_log_fn log;
+    void *log_ud;
+    heft_progress_fn progress;
+    void *progress_ud;
+} heft_score_opts;
+
+heft_score_opts heft_score_opts_default(heft_model_kind k);
+heft_status heft_score_opts_check(const heft_score_opts *o, heft_error *err);
+
+/* Names of every method, in the order "all" runs them, as a static
+ * comma-separated string. */
+const char *heft_score_methods(void);
+
+/* A table of scores: rows x columns of float, plus per-column names and
+ * the seconds each method took. Group values (method "group") are a
+ * separate table with one row per group. */
+typedef struct heft_scores heft_scores;
+
+/* Scores every row of train with each method of o->methods. valid (may be
+ * NULL where no method needs it) is the validation set; model (may be NULL)
+ * is a model already trained on train, else one is trained with o->train.
+ * *out owns the table. */
+heft_status heft_score(const heft_dataset *train, const heft_dataset *valid,
+                       const heft_model *model, const heft_score_opts *o,
+                       heft_scores **out, heft_error *err);
+void heft_scores_free(heft_scores *s);
+size_t heft_scores_rows(const heft_scores *s);
+size_t heft_scores_cols(const heft_scores *s);
+const char *heft_scores_name(const heft_scores *s, size_t col);
+const float *heft_scores_col(const heft_scores *s, size_t col);
+double heft_scores_seconds(const heft_scores *s, size_t col);
+/* The group-value table of method "group" (NULL if not run): one row per
+ * group; heft_scores_group_ids() gives each row's group id. */
+const heft_scores *heft_scores_groups(const heft_scores *s);
+const uint64_t *heft_scores_group_ids(const heft_scores *s);
+/* Writes the table: PATH.tsv (row, label, one column per method, header)
+ * or PATH.npy (float32 rows x methods) plus PATH.json naming the columns.
+ * labels (rows,) may be NULL. Atomic (temporary + rename). */
+heft_status heft_scores_write(const heft_scores *s, const float *labels,
+                              const char *path, heft_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Evaluation                                                             */
