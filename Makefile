@@ -20,7 +20,7 @@ LIBS += $(shell $(PKG_CONFIG) --libs libzstd)
 endif
 
 B ?= build
-INC := -Iinclude -Isrc/core -Isrc/io -Isrc/data -Isrc/model -Isrc/eval -Isrc/score
+INC := -Ifuzz -Iinclude -Isrc/core -Isrc/io -Isrc/data -Isrc/model -Isrc/eval -Isrc/score
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(DEFS) $(INC) -fPIC -MMD -MP
 
 LIB_SRC := $(wildcard src/*/*.c)
@@ -54,7 +54,7 @@ $(B)/heft-tests: $(TEST_OBJ) $(B)/libheft.a
 
 # Each fuzz target is also built with a small main that replays its corpus,
 # so every test run exercises the fuzzers' inputs (as zstd does).
-$(B)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(B)/libheft.a
+$(B)/fuzz/%-replay: fuzz/%.c fuzz/replay.c fuzz/fuzz_text.h $(B)/libheft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(B)/libheft.a $(LIBS)
 
