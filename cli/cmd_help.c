@@ -83,7 +83,13 @@ void cli_print_help(const cli_command *cmd, FILE *f)
             cmd->summary);
     if (cmd->details)
         fprintf(f, "\n%s\n", cmd->details);
+    if (cmd->extra_help)
+        cmd->extra_help(f);
     print_table(cmd, "Options", cmd->opts, f);
+    if (cmd->groups & CLI_SCORES)
+        print_table(cmd, "Method options", cli_score_table, f);
+    if (cmd->groups & CLI_TRAINS)
+        print_table(cmd, "Training options", cli_train_table, f);
     if (cmd->groups & CLI_READS_DATA)
         print_table(cmd, "Data-reading options", cli_read_table, f);
     print_table(cmd, "Global options", cli_global_table, f);

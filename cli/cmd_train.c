@@ -84,7 +84,15 @@ static int train_dyn_default(const char *name, char *buf, size_t cap)
         snprintf(buf, cap, "%g", v[0]);
         return 1;
     }
-    snprintf(buf, cap, "lr %g, fm %g, mlp %g", v[0], v[1], v[2]);
+    /* A step size of 0 means "chosen on held-out rows" (lr's FTRL). */
+    char t[HEFT_MODEL__COUNT][32];
+    for (int k = 0; k < HEFT_MODEL__COUNT; k++) {
+        if (strcmp(name, "lr") == 0 && v[k] == 0)
+            snprintf(t[k], sizeof t[k], "auto");
+        else
+            snprintf(t[k], sizeof t[k], "%g", v[k]);
+    }
+    snprintf(buf, cap, "lr %s, fm %s, mlp %s", t[0], t[1], t[2]);
     return 1;
 }
 

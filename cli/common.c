@@ -46,6 +46,30 @@ const cli_option cli_read_table[] = {
     CLI_END,
 };
 
+/* The model-training flags of the commands that train models on the way
+ * (score, bench); `train` has its own table with the same flags. The
+ * defaults shown are the library's, per model (cli_train_dyn_default). */
+const cli_option cli_train_table[] = {
+    {"epochs", 0, CLI_INT, "N", 1, 100000, NULL, "passes over the data"},
+    {"lr", 0, CLI_NUM, "X", 0, 1e6, NULL, "step size (> 0)"},
+    {"l1", 0, CLI_NUM, "X", 0, 1e9, NULL, "L1 strength (FTRL only)"},
+    {"l2", 0, CLI_NUM, "X", 0, 1e9, NULL, "L2 strength per sample"},
+    {"batch", 0, CLI_INT, "N", 1, 1000000, NULL, "minibatch rows (mlp)"},
+    {"factors", 0, CLI_INT, "K", 1, 4096, NULL, "FM factors per feature"},
+    {"embed-dim", 0, CLI_INT, "D", 1, 4096, NULL,
+     "MLP embedding size per field"},
+    {"hidden", 0, CLI_STR, "N,N", 0, 0, NULL,
+     "MLP hidden layer sizes (at most 4 layers)"},
+    {"optim", 0, CLI_CHOICE, "ftrl|adagrad", 0, 0,
+     "ftrl for lr, adagrad for fm and mlp", "optimiser"},
+    {"patience", 0, CLI_INT, "N", 0, 100000, NULL,
+     "stop after N epochs without improvement on the validation data; "
+     "0 = never"},
+    {"no-shuffle", 0, CLI_FLAG, NULL, 0, 0, "off",
+     "keep the input order in every epoch"},
+    CLI_END,
+};
+
 const cli_option cli_global_table[] = {
     {"quiet", 'q', CLI_FLAG, NULL, 0, 0, "off",
      "no progress, log or summary lines; errors only"},
@@ -76,6 +100,10 @@ static const cli_option *find_opt(const cli_command *cmd, const char *name,
                                   size_t len, char short_name)
 {
     const cli_option *o = find_in(cmd->opts, name, len, short_name);
+    if (!o && (cmd->groups & CLI_SCORES))
+        o = find_in(cli_score_table, name, len, short_name);
+    if (!o && (cmd->groups & CLI_TRAINS))
+        o = find_in(cli_train_table, name, len, short_name);
     if (!o && (cmd->groups & CLI_READS_DATA))
         o = find_in(cli_read_table, name, len, short_name);
     if (!o)
@@ -455,6 +483,115 @@ int cli_read(const cli_args *a, const char *path, const heft_read_opts *o,
         return cli_fail(&err);
     }
     report_bad_rows(a, path, *out);
+    return CLI_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Training flags                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* One numeric training default of kind k, by option name. */
+static double train_default(const char *name, heft_model_kind k, int *ok)
+{
+    const heft_train_opts o = heft_train_opts_default(k);
+    *ok = 1;
+    if (strcmp(name, "epochs") == 0) return o.epochs;
+    if (strcmp(name, "lr") == 0) return o.lr;
+    if (strcmp(name, "l1") == 0) return o.l1;
+    if (strcmp(name, "l2") == 0) return o.l2;
+    if (strcmp(name, "batch") == 0) return o.batch;
+    if (strcmp(name, "factors") == 0) return o.factors;
+    if (strcmp(name, "embed-dim") == 0) return o.embed_dim;
+    if (strcmp(name, "patience") == 0) return o.patience;
+    *ok = 0;
+    return 0;
+}
+
+int cli_train_dyn_default(const char *name, char *buf, size_t cap)
+{
+    if (strcmp(name, "hidden") == 0) {
+        const heft_train_opts o = heft_train_opts_default(HEFT_MODEL_MLP);
+        size_t n = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < o.n_hidden && i < HEFT_MAX_HIDDEN && n < cap; i++)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%d", i ? "," : "",
+                                  o.hidden[i]);
+        return 1;
+    }
+    int ok;
+    double v[HEFT_MODEL__COUNT];
+    for (int k = 0; k < HEFT_MODEL__COUNT; k++) {
+        v[k] = train_default(name, (heft_model_kind)k, &ok);
+        if (!ok)
+            return 0;
+    }
+    /* A step size of 0 means the model chooses it (lr: tuned). */
+    char t[HEFT_MODEL__COUNT][32];
+    for (int k = 0; k < HEFT_MODEL__COUNT; k++) {
+        if (strcmp(name, "lr") == 0 && v[k] == 0)
+            snprintf(t[k], sizeof t[k], "auto");
+        else
+            snprintf(t[k], sizeof t[k], "%g", v[k]);
+    }
+    if (v[0] == v[1] && v[1] == v[2])
+        snprintf(buf, cap, "%s", t[0]);
+    else
+        snprintf(buf, cap, "lr %s, fm %s, mlp %s", t[0], t[1], t[2]);
+    return 1;
+}
+
+/* Parses "64,32" into o->hidden; returns CLI_OK or a usage error. */
+static int parse_hidden(const cli_args *a, const char *s, heft_train_opts *o)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65536 || (*end && *end != ',') ||
+            n == HEFT_MAX_HIDDEN)
+            return cli_usage_error(a->cmd,
+                                   "--hidden: '%s' is not 1 to %d "
+                                   "comma-separated sizes in 1..65536",
+                                   s, HEFT_MAX_HIDDEN);
+        o->hidden[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    o->n_hidden = n;
+    return CLI_OK;
+}
+
+int cli_train_opts(const cli_args *a, heft_model_kind k, heft_train_opts *o)
+{
+    *o = heft_train_opts_default(k);
+    o->model = k;
+    o->epochs = cli_int(a, "epochs", o->epochs);
+    if (cli_given(a, "lr") && cli_num(a, "lr", 0) <= 0)
+        return cli_usage_error(a->cmd, "--lr must be > 0");
+    o->lr = cli_num(a, "lr", o->lr);
+    o->l1 = cli_num(a, "l1", o->l1);
+    o->l2 = cli_num(a, "l2", o->l2);
+    o->batch = cli_int(a, "batch", o->batch);
+    o->factors = cli_int(a, "factors", o->factors);
+    o->embed_dim = cli_int(a, "embed-dim", o->embed_dim);
+    if (cli_given(a, "hidden") &&
+        parse_hidden(a, cli_str(a, "hidden"), o) != CLI_OK)
+        return CLI_USAGE;
+    const char *opt = cli_str(a, "optim");
+    if (opt)
+        o->optim = strcmp(opt, "ftrl") == 0 ? HEFT_OPTIM_FTRL
+                                            : HEFT_OPTIM_ADAGRAD;
+    o->patience = cli_int(a, "patience", o->patience);
+    o->threads = cli_threads(a, o->threads);
+    if (cli_flag(a, "no-shuffle"))
+        o->shuffle = 0;
+    o->log = cli_log;
+    o->log_ud = (void *)a;
+    o->progress = cli_progress;
+    o->progress_ud = (void *)a;
+    heft_error err;
+    if (heft_train_opts_check(o, &err) != HEFT_OK)
+        return cli_usage_error(a->cmd, "%s", err.msg);
     return CLI_OK;
 }
 

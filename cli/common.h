@@ -50,6 +50,8 @@ typedef struct cli_option {
 
 /* Groups of shared options a command accepts besides its own table. */
 #define CLI_READS_DATA 1u /* the data-reading flags (cli_read_table) */
+#define CLI_TRAINS 2u     /* the model-training flags (cli_train_table) */
+#define CLI_SCORES 4u     /* the estimators' flags (cli_score_table)    */
 
 struct cli_args;
 
@@ -66,6 +68,9 @@ typedef struct cli_command {
      * is computed (e.g. from the library's per-model defaults); returns 0
      * to fall back to the table's def. */
     int (*dyn_default)(const char *name, char *buf, size_t cap);
+    /* Optional: prints more help after details (e.g. a list of methods
+     * taken from the library), before the option tables. */
+    void (*extra_help)(FILE *f);
 } cli_command;
 
 #define CLI_MAX_POS 8
@@ -90,6 +95,8 @@ const cli_command *cli_find_command(const char *name);
 /* The shared tables (common.c). */
 extern const cli_option cli_read_table[];
 extern const cli_option cli_global_table[];
+extern const cli_option cli_train_table[];
+extern const cli_option cli_score_table[]; /* cmd_score.c */
 
 /* Parses argv[0..argc) (the words after the command name) into a. Returns
  * CLI_OK, or CLI_USAGE after printing the problem and a hint. */
@@ -150,6 +157,35 @@ int cli_read(const cli_args *a, const char *path, const heft_read_opts *o,
  * success the caller owns *ds and *pred (malloc'ed, one per row). */
 int cli_model_predict(const cli_args *a, const char *model_path,
                       const char *data_path, heft_dataset **ds, float **pred);
+
+/* ---- training flags (CLI_TRAINS) ---- */
+
+/* Fills o from the training flags of cli_train_table on top of
+ * heft_train_opts_default(k), with the CLI's log and progress callbacks
+ * and --threads. Returns CLI_OK, or CLI_USAGE after printing why. */
+int cli_train_opts(const cli_args *a, heft_model_kind k, heft_train_opts *o);
+/* A dyn_default for the training flags: the library's defaults per model
+ * kind ("lr 3, fm 5, mlp 5"); 0 for any other option name. */
+int cli_train_dyn_default(const char *name, char *buf, size_t cap);
+
+/* ---- estimator flags (CLI_SCORES, cmd_score.c) ---- */
+
+/* Checks a --methods list ("all" or comma-separated names) against
+ * heft_score_methods(); a usage error naming the known methods if not. */
+int cli_check_methods(const cli_args *a, const char *list);
+/* Fills o from the estimators' flags and --threads on top of
+ * heft_score_opts_default(k), with o->train from cli_train_opts();
+ * o->methods is list. Seeds are the caller's. Returns CLI_OK or
+ * CLI_USAGE. */
+int cli_score_opts(const cli_args *a, heft_model_kind k, const char *list,
+                   heft_score_opts *o);
+/* The method list to run on train: list itself, or for "all" every
+ * method that applies (group only when train has a group column).
+ * malloc'ed; NULL when out of memory. */
+char *cli_expand_methods(const cli_args *a, const char *list,
+                         const heft_dataset *train);
+/* dyn_default of the estimators' and training flags. */
+int cli_score_dyn_default(const char *name, char *buf, size_t cap);
 
 /* ---- progress and logging ---- */
 

@@ -13,13 +13,13 @@
 
 extern const cli_command cli_cmd_train, cli_cmd_predict, cli_cmd_eval,
     cli_cmd_convert, cli_cmd_info, cli_cmd_split, cli_cmd_gen, cli_cmd_demo,
-    cli_cmd_help;
+    cli_cmd_score, cli_cmd_bench, cli_cmd_help;
 
 /* Every command in the order `heft help` lists them; NULL-terminated. */
 const cli_command *const cli_commands[] = {
-    &cli_cmd_train, &cli_cmd_predict, &cli_cmd_eval, &cli_cmd_convert,
-    &cli_cmd_info,  &cli_cmd_split,   &cli_cmd_gen,  &cli_cmd_demo,
-    &cli_cmd_help,  NULL,
+    &cli_cmd_train, &cli_cmd_predict, &cli_cmd_eval,  &cli_cmd_convert,
+    &cli_cmd_info,  &cli_cmd_split,   &cli_cmd_score, &cli_cmd_bench,
+    &cli_cmd_gen,   &cli_cmd_demo,    &cli_cmd_help,  NULL,
 };
 
 const cli_command *cli_find_command(const char *name)

@@ -6,3 +6,6 @@
 #include "list_eval.h"
 #include "list_real.h"
 #include "list_score.h"
+#include "list_score_driver.h"
+#include "list_score_data.h"
+#include "list_score_grad.h"

@@ -1156,3 +1156,333 @@ void test_io_real_tmall(void)
     CHECK(p.csr.n_rows == 260864 && p.schema.n_fields == 2);
     heft__parsed_free(&p);
 }
+
+/* ---- the fast path and the read pipeline ------------------------------ */
+
+/* The inlined 8-byte hash agrees with core's heft__hash_bytes(). */
+void test_io_fast_hash(void)
+{
+    uint64_t x = 99;
+    char buf[16];
+    for (int i = 0; i < 20000; i++) {
+        for (int k = 0; k < 16; k++) {
+            x = heft__mix64(x + 1);
+            buf[k] = (char)(x >> 13);
+        }
+        const size_t n = 1 + (size_t)(i % 8);
+        CHECK(heft__io_hash8(buf, n) == heft__hash_bytes(buf, n, 0));
+    }
+    CHECK(heft__io_hash8("8549f5fe........", 8) ==
+          heft__hash_bytes("8549f5fe", 8, 0));
+}
+
+/* A random cell for a numeric (num) or categorical column: mostly what
+ * the fast path takes, and every kind of text it must hand back. */
+static const char *rand_cell(uint64_t *x, int num, char *buf, size_t cap)
+{
+    static const char *const odd[] = {
+        "-0",  "+7",   "007",   "1.5",  "2e3", "-3.25", "nan", "inf", "-",
+        "+",   "1x",   " 5",    "5 ",   "1e400", "1e39", "-1e39", "0x10",
+        "\"q\"", "a\"b", "a\rb", "0000000000000000001", "1234567890123456789",
+        "-123456789012345678", "99999999999999999999", "\xff\xfe", "."};
+    *x = heft__mix64(*x + 1);
+    const uint64_t r = *x >> 8;
+    const unsigned pick = (unsigned)(*x % 64);
+    if (*x % 256 < 2)
+        return odd[r % (sizeof odd / sizeof odd[0])];
+    if (pick < 10)
+        return "";
+    if (num) {
+        if (pick < 50)
+            snprintf(buf, cap, "%u", (unsigned)(r % 5000));
+        else if (pick < 56)
+            snprintf(buf, cap, "-%u", (unsigned)(r % 9000));
+        else
+            snprintf(buf, cap, "%llu", (unsigned long long)(r % 4000000000ULL));
+        return buf;
+    }
+    const int n = pick < 54 ? 8 : 1 + (int)(r % 20); /* hex digits */
+    for (int k = 0; k < n; k++)
+        buf[k] = "0123456789abcdef"[((r >> (k % 40)) ^ (uint64_t)k) & 15];
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Random records with a cell per letter of kinds ('l' label, 'n' numeric,
+ * 'c' categorical), some ragged, some with CR; the last has no newline.
+ * Returns a malloc'ed buffer. */
+static char *rand_records(uint64_t seed, int rows, const char *kinds,
+                          char delim, size_t *len)
+{
+    static const char *const labels[] = {"0", "1", "0", "1", "-1", "+1",
+                                         "2", "1000", "1001", "0.5", "",
+                                         "x", "1.0", "0", "1", "1"};
+    const size_t ncols = strlen(kinds);
+    size_t cap = (size_t)rows * (ncols + 2) * 24 + 64, k = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    uint64_t x = seed;
+    for (int i = 0; i < rows; i++) {
+        x = heft__mix64(x + 1);
+        const size_t cols = x % 29 == 0 ? ncols - 1 : x % 31 == 0 ? ncols + 1
+                                                                  : ncols;
+        const int cr = x % 13 == 0;
+        for (size_t j = 0; j < cols; j++) {
+            char buf[32];
+            const char kind = j < ncols ? kinds[j] : 'c';
+            const char *cell = kind == 'l' ? labels[(x >> 8) % 64 < 16
+                                                        ? (x >> 16) % 16
+                                                        : (x >> 16) % 2]
+                                           : rand_cell(&x, kind == 'n', buf,
+                                                       sizeof buf);
+            k += (size_t)snprintf(s + k, cap - k, "%s%s", j ? (char[]){delim, 0}
+                                                            : "",
+                                  cell);
+        }
+        k += (size_t)snprintf(s + k, cap - k, "%s%s", cr ? "\r" : "",
+                              i + 1 < rows ? "\n" : "");
+    }
+    *len = k;
+    return s;
+}
+
+/* Runs every record of buf through the general path and the fast one
+ * with the same context: a record the fast path takes must come out
+ * exactly as the general path makes it; one the general path rejects the
+ * fast path must hand back untouched. */
+static void fast_vs_general(heft__io_ctx *c, const char *buf, size_t n,
+                            int *took, int *gave)
+{
+    heft__io_blk g, f;
+    memset(&g, 0, sizeof g);
+    memset(&f, 0, sizeof f);
+    REQUIRE(heft__csr_init(&g.csr, c->flags, 16, 16) == HEFT_OK);
+    REQUIRE(heft__csr_init(&f.csr, c->flags, 16, 16) == HEFT_OK);
+    const char *q = buf, *end = buf + n;
+    for (uint64_t line = 1; q < end; line++) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        nl = nl ? nl : end;
+        size_t len = (size_t)(nl - q);
+        if (len && q[len - 1] == '\r')
+            len--;
+        if (len && *q != '\r') {
+            heft_error e;
+            const heft_status st = heft__delim_row(c, &g, q, len, line, &e);
+            if (st != HEFT_OK)
+                heft__csr_cancel_row(&g.csr);
+            const char *r = heft__delim_fast(c, &f, q, end, line);
+            if (r) {
+                (*took)++;
+                CHECK(r == nl && st == HEFT_OK);
+                CHECK(f.csr.n_rows == 1 && g.csr.n_rows == 1);
+                CHECK(f.csr.nnz == g.csr.nnz && f.graded == g.graded);
+                const size_t z = (size_t)g.csr.nnz;
+                CHECK(!memcmp(f.csr.feat, g.csr.feat, z * 4) &&
+                      !memcmp(f.csr.val, g.csr.val, z * 4) &&
+                      !memcmp(f.csr.field, g.csr.field, z * 2));
+                CHECK(f.csr.label[0] == g.csr.label[0] &&
+                      f.csr.src_line[0] == line);
+            } else {
+                (*gave)++;
+                CHECK(f.csr.n_rows == 0 && f.csr.nnz == 0 && !f.graded);
+            }
+        }
+        g.csr.n_rows = g.csr.nnz = f.csr.n_rows = f.csr.nnz = 0;
+        g.graded = f.graded = 0;
+        q = nl < end ? nl + 1 : end;
+    }
+    heft__csr_free(&g.csr);
+    heft__csr_free(&f.csr);
+    free(g.scratch);
+    free(g.fields);
+}
+
+/* Builds the context of a read of buf with o, as the driver does. */
+static heft_status fast_ctx(heft__io_ctx *c, heft__schema *s,
+                            const heft_read_opts *o, heft_format fmt,
+                            const char *buf, size_t n, size_t *used)
+{
+    memset(c, 0, sizeof *c);
+    memset(s, 0, sizeof *s);
+    c->fmt = fmt;
+    c->name = "t";
+    c->bits = o->hash_bits;
+    c->transform = o->num_transform;
+    c->num_buckets = o->num_buckets;
+    heft__ctx_tables(c);
+    uint64_t hdr_lines;
+    heft_error e;
+    return heft__delim_setup(c, o, buf, n, 1, s, used, &hdr_lines, &e);
+}
+
+void test_io_fast_path_same(void)
+{
+    int took = 0, gave = 0;
+    for (int v = 0; v < 4; v++) {
+        heft_read_opts o = opts(HEFT_FMT_CRITEO);
+        o.num_buckets = v & 1;
+        o.num_transform = v & 2 ? HEFT_NUM_NONE : HEFT_NUM_LOG;
+        size_t n, used;
+        char *buf = rand_records(7 + (uint64_t)v, 3000,
+                                 "lnnnnnnnnnnnnncccccccccccccccccccccccccc",
+                                 '\t', &n);
+        REQUIRE(buf);
+        heft__io_ctx c;
+        heft__schema s;
+        CHECK_OK(fast_ctx(&c, &s, &o, HEFT_FMT_CRITEO, buf, n, &used));
+        CHECK(c.fast && c.row_nnz_max == (o.num_buckets ? 52u : 39u));
+        fast_vs_general(&c, buf, n, &took, &gave);
+        heft__ctx_free(&c);
+        heft__schema_free(&s);
+        free(buf);
+    }
+    /* CSV with quotes on, named columns and an ignored one. */
+    {
+        heft_read_opts o = opts(HEFT_FMT_CSV);
+        o.label_col = "y";
+        o.num_cols = "a,b";
+        o.cat_cols = "c,d";
+        size_t n, used;
+        char *rows = rand_records(99, 3000, "lncxnc", ',', &n);
+        REQUIRE(rows);
+        const char hdr[] = "y,a,c,skip,b,d\n";
+        char *buf = malloc(n + sizeof hdr);
+        REQUIRE(buf);
+        memcpy(buf, hdr, sizeof hdr - 1);
+        memcpy(buf + sizeof hdr - 1, rows, n);
+        n += sizeof hdr - 1;
+        heft__io_ctx c;
+        heft__schema s;
+        CHECK_OK(fast_ctx(&c, &s, &o, HEFT_FMT_CSV, buf, n, &used));
+        CHECK(c.fast && c.quotes && used == sizeof hdr - 1);
+        fast_vs_general(&c, buf + used, n - used, &took, &gave);
+        heft__ctx_free(&c);
+        heft__schema_free(&s);
+        free(buf);
+        free(rows);
+    }
+    /* Both outcomes were exercised, the fast one mostly. */
+    CHECK(took > 3 * gave && gave > 100);
+    /* Columns the fast path does not handle turn it off. */
+    heft_read_opts o = opts(HEFT_FMT_CSV);
+    o.weight_col = "w";
+    heft__io_ctx c;
+    heft__schema s;
+    size_t used;
+    const char *t = "label,w,a\n1,2,x\n";
+    CHECK_OK(fast_ctx(&c, &s, &o, HEFT_FMT_CSV, t, strlen(t), &used));
+    CHECK(!c.fast);
+    heft__ctx_free(&c);
+    heft__schema_free(&s);
+}
+
+/* Copying rows between CSRs, as the reader gathers its blocks: row
+ * pointers shifted, lines offset, missing optional columns defaulted. */
+void test_io_csr_copy_rows(void)
+{
+    heft__csr a, b;
+    CHECK_OK(heft__csr_init(&a, 0, 1, 1));
+    CHECK_OK(heft__csr_init(&b, HEFT__HAS_WEIGHT, 1, 1));
+    for (int i = 0; i < 5000; i++) {
+        heft__csr *c = i < 2000 ? &a : &b;
+        CHECK_OK(heft__csr_reserve_nnz(c, 3));
+        for (int k = 0; k < i % 3; k++)
+            heft__csr_push(c, (uint32_t)i, (float)k, (uint16_t)k);
+        heft__rowmeta m = {(float)(i & 1), 3.0f, 0, 0, 0, (uint64_t)i};
+        CHECK_OK(heft__csr_end_row(c, &m));
+    }
+    const uint64_t ar = a.n_rows, az = a.nnz;
+    CHECK_OK(heft__csr_add_flags(&a, HEFT__HAS_WEIGHT | HEFT__HAS_TIME));
+    REQUIRE(a.weight && a.time);
+    CHECK(a.weight[0] == 1.0f && a.weight[ar - 1] == 1.0f &&
+          a.time[ar - 1] == 0);
+    CHECK_OK(heft__csr_reserve_rows(&a, b.n_rows));
+    CHECK_OK(heft__csr_reserve_nnz(&a, b.nnz));
+    /* Two ranges copied out of order, as two threads may. */
+    const uint64_t mid = 1234;
+    heft__csr_copy_rows(&a, ar + mid, az + b.row_ptr[mid], &b, mid, b.n_rows,
+                        10);
+    heft__csr_copy_rows(&a, ar, az, &b, 0, mid, 10);
+    a.n_rows += b.n_rows;
+    a.nnz += b.nnz;
+    CHECK(a.n_rows == 5000 && a.row_ptr[a.n_rows] == a.nnz);
+    for (uint64_t i = 0; i < a.n_rows; i++) {
+        CHECK(a.row_ptr[i + 1] - a.row_ptr[i] == i % 3);
+        CHECK(a.src_line[i] == (i < 2000 ? i : i + 10));
+        CHECK(a.weight[i] == (i < 2000 ? 1.0f : 3.0f) && a.time[i] == 0);
+        if (a.row_ptr[i + 1] > a.row_ptr[i])
+            CHECK(a.feat[a.row_ptr[i]] == i);
+    }
+    heft__csr_free(&a);
+    heft__csr_free(&b);
+}
+
+/* A file read in windows smaller than the file, with a record longer than
+ * a window, by 1 and 3 threads: the same as reading the bytes in place. */
+void test_io_file_windows(void)
+{
+    size_t n1;
+    char *one = gen_rows(20000, NULL, &n1);
+    REQUIRE(one);
+    const size_t longn = (size_t)10 << 20; /* > the per-thread window */
+    const int reps = 4;
+    size_t n = n1 * (size_t)reps + longn + 400;
+    char *all = malloc(n);
+    REQUIRE(all);
+    size_t k = 0;
+    for (int r = 0; r < reps; r++) {
+        memcpy(all + k, one, n1);
+        k += n1;
+        if (r == 1) { /* a criteo row with one very long token */
+            memcpy(all + k, "1\t5", 3);
+            k += 3;
+            for (int j = 0; j < 12 + 26; j++)
+                all[k++] = '\t';
+            memset(all + k, 'a', longn);
+            k += longn;
+            all[k++] = '\n';
+        }
+    }
+    const char *path = heft_test_write("windows.tsv", all, k);
+    REQUIRE(path);
+    heft_read_opts o = opts(HEFT_FMT_AUTO);
+    heft__parsed a, b;
+    heft_error e;
+    CHECK_OK(heft__parse_mem(all, k, "m", &o, &a, &e));
+    CHECK(a.csr.n_rows == 80001 && a.csr.src_line[40000] == 40001);
+    for (int t = 1; t <= 3; t += 2) {
+        o.threads = t;
+        CHECK_OK(heft__parse_file(path, &o, &b, &e));
+        CHECK(same_csr(&a.csr, &b.csr));
+        heft__parsed_free(&b);
+    }
+    heft__parsed_free(&a);
+    /* CSV whose first record, quoted across many lines, outgrows a
+     * per-thread window: column inference still sees the rows after it. */
+    k = 0;
+    k += (size_t)sprintf(all + k, "y,a,b\n1,\"");
+    for (int i = 0; i < 95000; i++) {
+        memset(all + k, 'z', 99);
+        all[k + 99] = '\n';
+        k += 100;
+    }
+    k += (size_t)sprintf(all + k, "\",3\n");
+    for (int i = 0; i < 1500; i++)
+        k += (size_t)sprintf(all + k, "%d,b%d,%d\n", i & 1, i, i);
+    path = heft_test_write("windows.csv", all, k);
+    REQUIRE(path);
+    o = opts(HEFT_FMT_AUTO);
+    CHECK_OK(heft__parse_mem(all, k, "m", &o, &a, &e));
+    CHECK(a.csr.n_rows == 1501 && a.csr.src_line[1] == 95003);
+    for (int t = 1; t <= 2; t++) {
+        o.threads = t;
+        CHECK_OK(heft__parse_file(path, &o, &b, &e));
+        CHECK(same_csr(&a.csr, &b.csr));
+        CHECK(b.schema.num && !strcmp(b.schema.num, "b"));
+        heft__parsed_free(&b);
+    }
+    heft__parsed_free(&a);
+    free(all);
+    free(one);
+}

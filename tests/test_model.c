@@ -3,7 +3,7 @@
  * problems with known answers, and the model file against corruption. */
 #include "test.h"
 
-#include "model.h"
+#include "train.h"
 
 #include <sys/stat.h>
 
@@ -918,7 +918,7 @@ void test_model_real_frappe(void)
     double alr = model_auc(lr, te), afm = model_auc(fm, te);
     if (getenv("HEFT_TEST_VERBOSE"))
         fprintf(stderr, "  frappe AUC lr %.4f fm %.4f\n", alr, afm);
-    CHECK(alr > 0.9);
+    CHECK(alr > 0.925); /* 0.9219 with alpha fixed at 0.1 (no tuning) */
     CHECK(afm >= alr);
     heft_model_free(lr);
     heft_model_free(fm);
@@ -940,8 +940,207 @@ void test_model_real_criteo(void)
     double alr = model_auc(lr, te);
     if (getenv("HEFT_TEST_VERBOSE"))
         fprintf(stderr, "  criteo-subset AUC lr %.4f\n", alr);
-    CHECK(alr > 0.70);
+    CHECK(alr > 0.735); /* 0.7308 with alpha fixed at 0.1 (no tuning) */
     heft_model_free(lr);
     heft_dataset_free(tr);
     heft_dataset_free(te);
+}
+
+/* ---- the FM kernel against a reference, and lr's tuning of alpha ----- */
+
+/* One epoch of FM training in file order, as docs/models.md states it,
+ * in double precision: for each row, f and s_c from the parameters at
+ * the start of the row, g = w_i (p - y); then for each occurrence j in
+ * order, with the parameters as the previous occurrences left them:
+ *   g_v = g (x s - x^2 v) + w_i l2 v,  G_v += |g_v|^2 / k,
+ *   v -= lr g_v / sqrt(G_v);  g_w = g x + w_i l2 w,  G_w += g_w^2,
+ *   w -= lr g_w / sqrt(G_w); and last the same AdaGrad step for b. All
+ * sums start at 1. th (n_params,) holds the initial theta on entry. */
+static void fm_reference_epoch(const heft_model *m, const heft_dataset *ds,
+                               double lr, double l2, double *th)
+{
+    const int k = m->factors;
+    const size_t S = (size_t)k + 1, nb = (size_t)1 << m->hash_bits;
+    double *Gv = malloc(nb * sizeof *Gv), *Gw = malloc(nb * sizeof *Gw);
+    double *s = malloc((size_t)k * sizeof *s), Gb = 1;
+    double *b = th + nb * S;
+    for (size_t i = 0; i < nb; i++)
+        Gv[i] = Gw[i] = 1;
+    for (uint64_t i = 0; i < ds->n_rows; i++) {
+        const heft__row r = heft__ds_row(ds, i);
+        const double wt = ds->weight ? ds->weight[i] : 1;
+        double f = *b, q = 0, ss = 0;
+        for (int c = 0; c < k; c++)
+            s[c] = 0;
+        for (uint32_t j = 0; j < r.nnz; j++) {
+            const double *p = th + (size_t)r.feat[j] * S;
+            f += p[0] * r.val[j];
+            for (int c = 0; c < k; c++) {
+                s[c] += p[1 + c] * r.val[j];
+                q += p[1 + c] * p[1 + c] * r.val[j] * r.val[j];
+            }
+        }
+        for (int c = 0; c < k; c++)
+            ss += s[c] * s[c];
+        f += 0.5 * (ss - q);
+        const double y = ds->label[i] > 1 ? 1 : ds->label[i];
+        const double g = wt * (heft__sigmoid(f) - y), rg = wt * l2;
+        for (uint32_t j = 0; j < r.nnz; j++) {
+            const size_t bk = r.feat[j];
+            double *p = th + bk * S, x = r.val[j], gv[64], sq = 0;
+            for (int c = 0; c < k; c++) {
+                gv[c] = g * (x * s[c] - x * x * p[1 + c]) + rg * p[1 + c];
+                sq += gv[c] * gv[c];
+            }
+            Gv[bk] += sq / k;
+            for (int c = 0; c < k; c++)
+                p[1 + c] -= lr * gv[c] / sqrt(Gv[bk]);
+            const double gw = g * x + rg * p[0];
+            Gw[bk] += gw * gw;
+            p[0] -= lr * gw / sqrt(Gw[bk]);
+        }
+        const double gb = g + rg * *b;
+        Gb += gb * gb;
+        *b -= lr * gb / sqrt(Gb);
+    }
+    free(Gv);
+    free(Gw);
+    free(s);
+}
+
+/* The FM training kernels (the generic one, k = 3, and the SSE2 one,
+ * k = 8) follow the documented row-wise AdaGrad to float precision, on
+ * weighted rows with repeated buckets and grades. */
+void test_model_fm_kernel_reference(void)
+{
+    heft_dataset *ds = toy_random(21, 60, 5, 3, 6, 1);
+    REQUIRE(ds);
+    for (int pass = 0; pass < 2; pass++) {
+        heft_train_opts o = heft_train_opts_default(HEFT_MODEL_FM);
+        o.factors = pass ? 8 : 3;
+        o.init_std = 0.3;
+        o.epochs = 1;
+        o.shuffle = 0;
+        o.l2 = 1e-2;
+        heft_model *m0 = NULL, *m = NULL;
+        heft_error err;
+        CHECK_OK(heft__model_create(HEFT_MODEL_FM, &o, 5, 3, NULL, &m0,
+                                    &err));
+        CHECK_OK(heft_train(ds, NULL, &o, &m, &err));
+        REQUIRE(m0 && m && m0->n_params == m->n_params);
+        double *th = malloc(m->n_params * sizeof *th);
+        for (uint64_t i = 0; i < m->n_params; i++)
+            th[i] = m0->theta[i];
+        fm_reference_epoch(m0, ds, o.lr, o.l2, th);
+        double worst = 0, moved = 0;
+        for (uint64_t i = 0; i < m->n_params; i++) {
+            double d = fabs(m->theta[i] - th[i]) / (1e-3 + fabs(th[i]));
+            worst = d > worst ? d : worst;
+            moved += fabs(th[i] - m0->theta[i]);
+        }
+        if (worst > 1e-3 || getenv("HEFT_TEST_VERBOSE"))
+            fprintf(stderr, "  fm k=%d: worst relative difference %.2e\n",
+                    o.factors, worst);
+        CHECK(worst <= 1e-3);
+        CHECK(moved > 0.1); /* the epoch did move the parameters */
+        free(th);
+        heft_model_free(m0);
+        heft_model_free(m);
+    }
+    heft_dataset_free(ds);
+}
+
+/* n rows of nf one-hot fields. signal: field f takes one of 3 values and
+ * the label is 1 when field 0's value is 0 (frequent tokens, a learnable
+ * rule). Otherwise: tokens drawn from 2^15 buckets (each seen about once)
+ * and labels independent coin flips (nothing to learn). */
+static heft_dataset *toy_tokens(uint64_t seed, size_t n, int nf, int signal)
+{
+    heft__rng rng;
+    heft__rng_seed(&rng, seed);
+    uint64_t *rp = calloc(n + 1, sizeof *rp);
+    uint32_t *feat = calloc(n * (size_t)nf, sizeof *feat);
+    float *val = calloc(n * (size_t)nf, sizeof *val);
+    uint16_t *field = calloc(n * (size_t)nf, sizeof *field);
+    float *label = calloc(n, sizeof *label);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v0 = 0;
+        for (int f = 0; f < nf; f++, k++) {
+            const uint32_t v =
+                (uint32_t)heft__rng_below(&rng, signal ? 3 : 32768);
+            if (f == 0)
+                v0 = (int)v;
+            feat[k] = signal ? (uint32_t)f * 3 + v : v;
+            val[k] = 1;
+            field[k] = (uint16_t)f;
+        }
+        rp[i + 1] = k;
+        label[i] = signal ? (v0 == 0) : (heft__rng_uniform(&rng) < 0.3);
+    }
+    heft_dataset *ds = NULL;
+    heft_error err;
+    if (heft_dataset_from_csr(n, rp, feat, val, field, label, NULL, NULL, 15,
+                              &ds, &err) != HEFT_OK)
+        fprintf(stderr, "toy_tokens: %s\n", err.msg);
+    free(rp);
+    free(feat);
+    free(val);
+    free(field);
+    free(label);
+    return ds;
+}
+
+static void keep_line(void *ud, const char *line)
+{
+    if (strstr(line, "auto lr:") == line)
+        snprintf(ud, 256, "%s", line);
+}
+
+/* lr's default (opts.lr = 0) picks FTRL's alpha on held-out rows: the
+ * smallest alpha of the grid where there is nothing to learn, the largest
+ * where a rule on frequent tokens is to be learnt; the choice is
+ * deterministic, logged, and training with it is the same as training
+ * with that alpha given; tiny data falls back to 0.1. */
+void test_model_lr_auto(void)
+{
+    heft_train_opts o = heft_train_opts_default(HEFT_MODEL_LR);
+    CHECK(o.lr == 0);
+    heft_dataset *noise = toy_tokens(31, 3000, 8, 0);
+    heft_dataset *rule = toy_tokens(32, 3000, 4, 1);
+    heft_dataset *tiny = toy_tokens(33, 40, 4, 1);
+    REQUIRE(noise && rule && tiny);
+    double a1 = 0, a2 = 0, a3 = 0, a4 = 0;
+    heft_error err;
+    o.epochs = 3;
+    CHECK_OK(heft__lr_tune(noise, &o, &a1, &err));
+    CHECK_OK(heft__lr_tune(noise, &o, &a2, &err));
+    CHECK_OK(heft__lr_tune(rule, &o, &a3, &err));
+    CHECK_OK(heft__lr_tune(tiny, &o, &a4, &err));
+    CHECK_NEAR(a1, 0.03, 1e-6);
+    CHECK(a1 == a2);
+    CHECK_NEAR(a3, 1.0, 1e-6);
+    CHECK_NEAR(a4, 0.1, 1e-6);
+    char line[256] = "";
+    heft_train_opts d = heft_train_opts_default(HEFT_MODEL_LR);
+    d.log = keep_line;
+    d.log_ud = line;
+    heft_model *m = train_quiet(noise, NULL, d);
+    CHECK(strstr(line, "auto lr: alpha 0.03 (held-out logloss") == line);
+    d.log = NULL;
+    d.lr = a1;
+    heft_model *given = train_quiet(noise, NULL, d);
+    CHECK(same_theta(m, given));
+    d.lr = 0;
+    heft_model *t0 = train_quiet(tiny, NULL, d);
+    d.lr = 0.1;
+    heft_model *t1 = train_quiet(tiny, NULL, d);
+    CHECK(same_theta(t0, t1));
+    heft_model_free(m);
+    heft_model_free(given);
+    heft_model_free(t0);
+    heft_model_free(t1);
+    heft_dataset_free(noise);
+    heft_dataset_free(rule);
+    heft_dataset_free(tiny);
 }

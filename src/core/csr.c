@@ -2,6 +2,63 @@
 #include "csr.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+
+/* Arrays at least this big ask for transparent huge pages. */
+#define HUGE_MIN ((size_t)4 << 20)
+
+/* Asks for transparent huge pages on a big array: first-touch page faults
+ * are a large share of building a big CSR, and huge pages cut their number
+ * 512-fold (much more than that in time under a hypervisor that shadows
+ * page tables). Only whole pages inside the array are advised, so the
+ * allocator's own header page is left alone. Advice only: failure is
+ * harmless. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (p && bytes >= HUGE_MIN && e > a)
+        madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Reallocates *arr to cap elements of size sz; 0 on success. */
+static int regrow(void **arr, uint64_t cap, size_t sz)
+{
+    void *p = heft__realloc(*arr, (size_t)cap, sz);
+    if (!p)
+        return -1;
+    *arr = p;
+    advise_huge(p, (size_t)cap * sz);
+    return 0;
+}
+
+#define GROW(c, arr, cap)                                                     \
+    (regrow((void **)&(c)->arr, (cap), sizeof *(c)->arr) == 0)
+
+/* Sets the capacity of every row array c keeps to cap rows. */
+static heft_status set_cap_rows(heft__csr *c, uint64_t cap)
+{
+    int ok = GROW(c, row_ptr, cap + 1) && GROW(c, label, cap) &&
+             GROW(c, src_line, cap);
+    if (ok && (c->flags & HEFT__HAS_WEIGHT))
+        ok = GROW(c, weight, cap);
+    if (ok && (c->flags & HEFT__HAS_GROUP))
+        ok = GROW(c, group, cap);
+    if (ok && (c->flags & HEFT__HAS_TIME))
+        ok = GROW(c, time, cap);
+    if (ok && (c->flags & HEFT__HAS_POSITION))
+        ok = GROW(c, position, cap);
+    if (!ok)
+        return HEFT_ENOMEM;
+    c->cap_rows = cap;
+    return HEFT_OK;
+}
 
 static heft_status grow_rows(heft__csr *c, uint64_t need)
 {
@@ -10,26 +67,12 @@ static heft_status grow_rows(heft__csr *c, uint64_t need)
     uint64_t cap = c->cap_rows ? c->cap_rows : 1024;
     while (cap < need)
         cap += cap / 2 + 1024;
-#define GROW(arr, type, extra)                                                \
-    do {                                                                      \
-        void *p = heft__realloc(c->arr, (size_t)(cap + (extra)), sizeof(type)); \
-        if (!p)                                                               \
-            return HEFT_ENOMEM;                                               \
-        c->arr = p;                                                           \
-    } while (0)
-    GROW(row_ptr, uint64_t, 1);
-    GROW(label, float, 0);
-    GROW(src_line, uint64_t, 0);
-    if (c->flags & HEFT__HAS_WEIGHT)
-        GROW(weight, float, 0);
-    if (c->flags & HEFT__HAS_GROUP)
-        GROW(group, uint64_t, 0);
-    if (c->flags & HEFT__HAS_TIME)
-        GROW(time, double, 0);
-    if (c->flags & HEFT__HAS_POSITION)
-        GROW(position, float, 0);
-    c->cap_rows = cap;
-    return HEFT_OK;
+    return set_cap_rows(c, cap);
+}
+
+heft_status heft__csr_reserve_rows(heft__csr *c, uint64_t extra)
+{
+    return grow_rows(c, c->n_rows + extra);
 }
 
 heft_status heft__csr_reserve_nnz(heft__csr *c, uint64_t extra)
@@ -40,10 +83,8 @@ heft_status heft__csr_reserve_nnz(heft__csr *c, uint64_t extra)
     uint64_t cap = c->cap_nnz ? c->cap_nnz : 16384;
     while (cap < need)
         cap += cap / 2 + 16384;
-    GROW(feat, uint32_t, 0);
-    GROW(val, float, 0);
-    GROW(field, uint16_t, 0);
-#undef GROW
+    if (!(GROW(c, feat, cap) && GROW(c, val, cap) && GROW(c, field, cap)))
+        return HEFT_ENOMEM;
     c->cap_nnz = cap;
     return HEFT_OK;
 }
@@ -103,50 +144,80 @@ heft_status heft__csr_end_row(heft__csr *c, const heft__rowmeta *m)
     return HEFT_OK;
 }
 
+heft_status heft__csr_add_flags(heft__csr *c, unsigned flags)
+{
+    const unsigned add = flags & ~c->flags;
+    if (!add)
+        return HEFT_OK;
+    const uint64_t cap = c->cap_rows ? c->cap_rows : 1;
+    int ok = 1;
+    if (add & HEFT__HAS_WEIGHT) {
+        ok = ok && GROW(c, weight, cap);
+        for (uint64_t i = 0; ok && i < c->n_rows; i++)
+            c->weight[i] = 1.0f;
+    }
+    if (ok && (add & HEFT__HAS_GROUP) && (ok = GROW(c, group, cap)))
+        memset(c->group, 0, (size_t)c->n_rows * sizeof *c->group);
+    if (ok && (add & HEFT__HAS_TIME) && (ok = GROW(c, time, cap)))
+        for (uint64_t i = 0; i < c->n_rows; i++)
+            c->time[i] = 0;
+    if (ok && (add & HEFT__HAS_POSITION) && (ok = GROW(c, position, cap)))
+        for (uint64_t i = 0; i < c->n_rows; i++)
+            c->position[i] = 0;
+    if (!ok)
+        return HEFT_ENOMEM; /* the columns added so far stay consistent */
+    c->flags |= add;
+    return HEFT_OK;
+}
+
+/* The per-row columns of heft__csr_copy_rows(). */
+static void copy_row_cols(heft__csr *dst, uint64_t d, const heft__csr *src,
+                          uint64_t from, uint64_t n, uint64_t line_off)
+{
+    memcpy(dst->label + d, src->label + from, (size_t)n * sizeof *dst->label);
+    for (uint64_t i = 0; i < n; i++)
+        dst->src_line[d + i] = src->src_line[from + i] + line_off;
+#define OPT(arr, def)                                                         \
+    if (dst->arr && src->arr)                                                 \
+        memcpy(dst->arr + d, src->arr + from, (size_t)n * sizeof *dst->arr); \
+    else if (dst->arr)                                                        \
+        for (uint64_t i = 0; i < n; i++)                                      \
+            dst->arr[d + i] = (def);
+    OPT(weight, 1.0f)
+    OPT(group, 0)
+    OPT(time, 0)
+    OPT(position, 0)
+#undef OPT
+}
+
+void heft__csr_copy_rows(heft__csr *dst, uint64_t dst_row, uint64_t dst_nz,
+                         const heft__csr *src, uint64_t from, uint64_t to,
+                         uint64_t line_off)
+{
+    if (to <= from)
+        return;
+    const uint64_t n = to - from;
+    const uint64_t z_src = src->row_ptr[from], z_dst = dst_nz;
+    const size_t nz = (size_t)(src->row_ptr[to] - z_src);
+    memcpy(dst->feat + z_dst, src->feat + z_src, nz * sizeof *dst->feat);
+    memcpy(dst->val + z_dst, src->val + z_src, nz * sizeof *dst->val);
+    memcpy(dst->field + z_dst, src->field + z_src, nz * sizeof *dst->field);
+    const uint64_t shift = z_dst - z_src; /* wraps; the sums do not */
+    for (uint64_t i = 1; i <= n; i++)
+        dst->row_ptr[dst_row + i] = src->row_ptr[from + i] + shift;
+    copy_row_cols(dst, dst_row, src, from, n, line_off);
+}
+
 heft_status heft__csr_append(heft__csr *dst, const heft__csr *src)
 {
-    unsigned add = src->flags & ~dst->flags;
-    if (add) {
-        /* dst gains columns src has: backfill defaults for its rows. */
-        dst->flags |= add;
-        uint64_t cap = dst->cap_rows;
-        dst->cap_rows = 0;
-        heft_status st = grow_rows(dst, cap);
-        if (st != HEFT_OK)
-            return st;
-        for (uint64_t i = 0; i < dst->n_rows; i++) {
-            if (add & HEFT__HAS_WEIGHT)
-                dst->weight[i] = 1.0f;
-            if (add & HEFT__HAS_GROUP)
-                dst->group[i] = 0;
-            if (add & HEFT__HAS_TIME)
-                dst->time[i] = 0;
-            if (add & HEFT__HAS_POSITION)
-                dst->position[i] = 0;
-        }
-    }
-    heft_status st = grow_rows(dst, dst->n_rows + src->n_rows);
+    heft_status st = heft__csr_add_flags(dst, src->flags);
+    if (st == HEFT_OK)
+        st = grow_rows(dst, dst->n_rows + src->n_rows);
     if (st == HEFT_OK)
         st = heft__csr_reserve_nnz(dst, src->nnz);
     if (st != HEFT_OK)
         return st;
-    uint64_t r0 = dst->n_rows, z0 = dst->nnz;
-    memcpy(dst->feat + z0, src->feat, src->nnz * sizeof *src->feat);
-    memcpy(dst->val + z0, src->val, src->nnz * sizeof *src->val);
-    memcpy(dst->field + z0, src->field, src->nnz * sizeof *src->field);
-    for (uint64_t i = 0; i < src->n_rows; i++) {
-        dst->row_ptr[r0 + i + 1] = z0 + src->row_ptr[i + 1];
-        dst->label[r0 + i] = src->label[i];
-        dst->src_line[r0 + i] = src->src_line[i];
-        if (dst->weight)
-            dst->weight[r0 + i] = src->weight ? src->weight[i] : 1.0f;
-        if (dst->group)
-            dst->group[r0 + i] = src->group ? src->group[i] : 0;
-        if (dst->time)
-            dst->time[r0 + i] = src->time ? src->time[i] : 0;
-        if (dst->position)
-            dst->position[r0 + i] = src->position ? src->position[i] : 0;
-    }
+    heft__csr_copy_rows(dst, dst->n_rows, dst->nnz, src, 0, src->n_rows, 0);
     dst->n_rows += src->n_rows;
     dst->nnz += src->nnz;
     return HEFT_OK;

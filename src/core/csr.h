@@ -77,4 +77,23 @@ heft_status heft__csr_append(heft__csr *dst, const heft__csr *src);
 /* Shrinks the arrays to their used size (before handing them over). */
 void heft__csr_shrink(heft__csr *c);
 
+/* Makes room for extra more rows (row_ptr, label, src_line and the
+ * optional columns c keeps). */
+heft_status heft__csr_reserve_rows(heft__csr *c, uint64_t extra);
+
+/* Adds the optional columns in flags that c lacks, filled with their
+ * defaults (weight 1, the others 0) for the rows c already has. */
+heft_status heft__csr_add_flags(heft__csr *c, unsigned flags);
+
+/* Copies rows [from, to) of src, with their nonzeros, into dst as rows
+ * dst_row.. onwards with their nonzeros from dst_nz on (row_ptr entries
+ * dst_row+1 .. dst_row+to-from are written; entry dst_row is the caller's).
+ * dst must have room (reserve first) and every optional column src has;
+ * the ones src lacks get defaults; line_off is added to src_line.
+ * dst->n_rows and dst->nnz are left to the caller, so disjoint ranges can
+ * be copied by several threads at once. */
+void heft__csr_copy_rows(heft__csr *dst, uint64_t dst_row, uint64_t dst_nz,
+                         const heft__csr *src, uint64_t from, uint64_t to,
+                         uint64_t line_off);
+
 #endif

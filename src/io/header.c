@@ -513,6 +513,7 @@ heft_status heft__delim_setup(heft__io_ctx *c, const heft_read_opts *o,
     if (c->fmt == HEFT_FMT_CRITEO) {
         heft_status st = criteo_plan(c, s, err);
         num_buckets_of(c);
+        heft__delim_fast_setup(c);
         return st;
     }
     uint64_t inner;
@@ -556,5 +557,6 @@ heft_status heft__delim_setup(heft__io_ctx *c, const heft_read_opts *o,
     for (int k = 0; k < 3; k++)
         free(pl.order[k]);
     num_buckets_of(c);
+    heft__delim_fast_setup(c);
     return st;
 }

@@ -1,9 +1,16 @@
 /*
- * input.c: the byte source of the text readers. A plain file is memory
- * mapped and parsed in place; stdin, pipes and compressed input (gzip by
- * the magic bytes 1f 8b, zstd by 28 b5 2f fd) are decoded in large chunks
- * into a buffer that grows up to HEFT__IO_WINDOW bytes. Either way the
- * parser sees windows that end at a record boundary.
+ * input.c: the byte source of the text readers. A buffer is parsed in
+ * place; files, stdin, pipes and compressed input (gzip by the magic bytes
+ * 1f 8b, zstd by 28 b5 2f fd) are read or decoded in large chunks into a
+ * buffer that grows up to HEFT__IO_WINDOW bytes and is reused from window
+ * to window. Either way the parser sees windows that end at a record
+ * boundary.
+ *
+ * Plain files are read(2) into that buffer rather than memory mapped: a
+ * mapping costs a page fault (or a batch of them) per 4 KiB page on first
+ * touch, which is far dearer than the copy (5-10x under a hypervisor that
+ * shadows page tables), while the buffer, on huge pages, is faulted in
+ * once.
  */
 #include "ioint.h"
 
@@ -27,10 +34,9 @@ enum { CODEC_NONE = 0, CODEC_GZIP, CODEC_ZSTD };
 struct heft__io_in {
     char *name;
     int codec;
-    /* Raw bytes: from memory (raw, raw_len) or read from fd into rbuf. */
+    /* Raw bytes: from memory (raw, raw_len) or read from fd into rbuf
+     * (plain input past the first chunk: straight into buf). */
     int fd, own_fd;
-    void *map;
-    size_t map_len;
     const unsigned char *raw;
     size_t raw_len, raw_pos;
     unsigned char *rbuf;
@@ -43,6 +49,7 @@ struct heft__io_in {
     size_t len, off;
     char *buf;
     size_t cap; /* of buf; grows to HEFT__IO_WINDOW */
+    size_t target; /* preferred window size (heft__in_target) */
     int eof;
     /* A truncated stream: what decoded is parsed first, then the error
      * is reported at the line where the data stops. */
@@ -205,6 +212,50 @@ static heft_status zs_read(heft__io_in *in, char *dst, size_t cap,
 }
 #endif
 
+/* Asks for transparent huge pages on a big buffer (advice only). */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (bytes >= ((size_t)4 << 20) && e > a)
+        madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Plain input from a descriptor: what is left of the first chunk, then
+ * read(2) straight into dst. */
+static heft_status plain_read(heft__io_in *in, char *dst, size_t cap,
+                              size_t *got, heft_error *err)
+{
+    if (in->raw_pos < in->rbuf_len) {
+        size_t n = in->rbuf_len - in->raw_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(dst, in->rbuf + in->raw_pos, n);
+        raw_used(in, n);
+        *got = n;
+    }
+    while (*got < cap && !in->raw_eof) {
+        size_t want = cap - *got;
+        ssize_t r = read(in->fd, dst + *got, want > (1u << 30) ? (1u << 30)
+                                                               : want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return heft__err(err, HEFT_EIO, in->name, 0, 0,
+                             "read error: %s", strerror(errno));
+        in->raw_eof = r == 0;
+        in->raw_done += (uint64_t)r;
+        *got += (size_t)r;
+    }
+    return HEFT_OK;
+}
+
 /* Reads decoded bytes into dst; *got = 0 only at the end. */
 static heft_status dec_read(heft__io_in *in, char *dst, size_t cap,
                             size_t *got, heft_error *err)
@@ -222,6 +273,8 @@ static heft_status dec_read(heft__io_in *in, char *dst, size_t cap,
     default:
         break;
     }
+    if (!in->raw)
+        return plain_read(in, dst, cap, got, err);
     while (*got < cap) {
         const unsigned char *p;
         size_t n;
@@ -283,6 +336,7 @@ static heft_status start_codec(heft__io_in *in, heft_error *err)
     in->buf = malloc(in->cap);
     if (!in->buf)
         return heft__err(err, HEFT_ENOMEM, in->name, 0, 0, "out of memory");
+    advise_huge(in->buf, in->cap);
     in->dat = in->buf;
     return HEFT_OK;
 }
@@ -298,6 +352,7 @@ static heft_status in_new(const char *name, heft__io_in **out,
         return heft__err(err, HEFT_ENOMEM, name, 0, 0, "out of memory");
     }
     in->fd = -1;
+    in->target = HEFT__IO_WINDOW;
     *out = in;
     return HEFT_OK;
 }
@@ -322,7 +377,7 @@ heft_status heft__in_open_mem(const void *buf, size_t len, const char *name,
     return HEFT_OK;
 }
 
-/* Maps a regular file, or leaves fd to be read for anything else. */
+/* Opens path (or stdin) to be read, noting a regular file's size. */
 static heft_status open_fd(heft__io_in *in, const char *path,
                            heft_error *err)
 {
@@ -339,20 +394,6 @@ static heft_status open_fd(heft__io_in *in, const char *path,
     if (S_ISDIR(sb.st_mode))
         return heft__err(err, HEFT_EIO, in->name, 0, 0,
                          "is a directory, not a data file");
-    if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
-                       MAP_PRIVATE | MAP_POPULATE,
-                       in->fd, 0);
-        if (m != MAP_FAILED) {
-            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-            in->map = m;
-            in->map_len = (size_t)sb.st_size;
-            in->raw = m;
-            in->raw_len = in->map_len;
-            in->raw_total = in->map_len;
-            return HEFT_OK;
-        }
-    }
     if (S_ISREG(sb.st_mode))
         in->raw_total = (uint64_t)sb.st_size;
     in->rbuf = malloc(RAW_CHUNK);
@@ -392,8 +433,6 @@ void heft__in_close(heft__io_in *in)
 #ifdef HEFT_HAVE_ZSTD
     ZSTD_freeDCtx(in->zd);
 #endif
-    if (in->map)
-        munmap(in->map, in->map_len);
     if (in->own_fd)
         close(in->fd);
     free(in->rbuf);
@@ -404,6 +443,13 @@ void heft__in_close(heft__io_in *in)
 
 const char *heft__in_name(const heft__io_in *in) { return in->name; }
 
+uint64_t heft__in_size_hint(const heft__io_in *in)
+{
+    if (in->codec != CODEC_NONE)
+        return 0;
+    return in->raw ? in->raw_len : in->raw_total;
+}
+
 void heft__in_progress(const heft__io_in *in, uint64_t *done,
                        uint64_t *total)
 {
@@ -411,29 +457,30 @@ void heft__in_progress(const heft__io_in *in, uint64_t *done,
     *total = in->raw_total;
 }
 
-/* Tops the buffer up to a full window (stream mode). */
-static heft_status fill(heft__io_in *in, heft_error *err)
+/* Tops the buffer up to want bytes (stream mode), growing it as needed. */
+static heft_status fill(heft__io_in *in, size_t want, heft_error *err)
 {
-    if (in->eof || in->len - in->off >= HEFT__IO_WINDOW)
+    if (in->eof || in->len - in->off >= want)
         return HEFT_OK;
     memmove(in->buf, in->buf + in->off, in->len - in->off);
     in->len -= in->off;
     in->off = 0;
-    while (in->len < HEFT__IO_WINDOW && !in->eof) {
+    while (in->len < want && !in->eof) {
         if (in->len == in->cap) {
-            size_t cap = in->cap * 4 < HEFT__IO_WINDOW ? in->cap * 4
-                                                       : HEFT__IO_WINDOW;
+            size_t cap = in->cap * 4 > want ? want : in->cap * 4;
             char *b = realloc(in->buf, cap);
             if (!b)
                 return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
                                  "out of memory");
+            advise_huge(b, cap);
             in->buf = b;
             in->dat = b;
             in->cap = cap;
         }
         size_t got;
-        heft_status st = dec_read(in, in->buf + in->len, in->cap - in->len,
-                                  &got, &in->pend_err);
+        const size_t lim = want < in->cap ? want : in->cap;
+        heft_status st = dec_read(in, in->buf + in->len, lim - in->len, &got,
+                                  &in->pend_err);
         if (st == HEFT_ETRUNC) {
             in->len += got;
             in->pend = st;
@@ -451,10 +498,19 @@ static heft_status fill(heft__io_in *in, heft_error *err)
     return HEFT_OK;
 }
 
+void heft__in_target(heft__io_in *in, size_t bytes)
+{
+    const size_t lo = (size_t)1 << 20;
+    in->target = bytes < lo ? lo : bytes > HEFT__IO_WINDOW ? HEFT__IO_WINDOW
+                                                           : bytes;
+}
+
 heft_status heft__in_peek(heft__io_in *in, const char **p, size_t *n,
                           int *eof, heft_error *err)
 {
-    heft_status st = fill(in, err);
+    /* A whole window: format detection, the header and the rows sampled
+     * after it see as much as they ever did. */
+    heft_status st = fill(in, HEFT__IO_WINDOW, err);
     if (st != HEFT_OK)
         return st;
     *p = in->dat + in->off;
@@ -466,6 +522,25 @@ heft_status heft__in_peek(heft__io_in *in, const char **p, size_t *n,
         }
         return in->pend;
     }
+    *eof = in->eof && *n <= HEFT__IO_WINDOW;
+    if (*n > HEFT__IO_WINDOW)
+        *n = HEFT__IO_WINDOW;
+    return HEFT_OK;
+}
+
+heft_status heft__in_peek_head(heft__io_in *in, const char **p, size_t *n,
+                               int *eof, heft_error *err)
+{
+    heft_status st = fill(in, in->target, err);
+    if (st == HEFT_OK && !in->eof &&
+        !memchr(in->dat + in->off, '\n', in->len - in->off))
+        return heft__in_peek(in, p, n, eof, err);
+    if (st != HEFT_OK)
+        return st;
+    *p = in->dat + in->off;
+    *n = in->len - in->off;
+    if (*n == 0 && in->pend) /* as heft__in_peek() words it */
+        return heft__in_peek(in, p, n, eof, err);
     *eof = in->eof && *n <= HEFT__IO_WINDOW;
     if (*n > HEFT__IO_WINDOW)
         *n = HEFT__IO_WINDOW;
@@ -498,7 +573,7 @@ heft_status heft__in_window(heft__io_in *in, char delim, int quotes,
 {
     *p = NULL;
     *n = 0;
-    heft_status st = fill(in, err);
+    heft_status st = fill(in, in->target, err);
     if (st != HEFT_OK)
         return st;
     const char *w = in->dat + in->off;
@@ -518,15 +593,32 @@ heft_status heft__in_window(heft__io_in *in, char delim, int quotes,
         in->off += *n;
         return HEFT_OK;
     }
-    /* In place, a bigger window means fewer pieces to append. */
-    size_t win = in->buf ? HEFT__IO_WINDOW : HEFT__IO_WINDOW_MEM;
-    if (in->eof && avail <= win) {
+    /* In place, a bigger window means fewer pieces to append; a stream is
+     * cut at the preferred size (heft__in_target) where a record ends. */
+    const size_t win = in->buf ? HEFT__IO_WINDOW : HEFT__IO_WINDOW_MEM;
+    const size_t pref = in->buf ? in->target : win;
+    if (in->eof && avail <= pref) {
         *p = w;
         *n = avail;
         in->off = in->len;
         return HEFT_OK;
     }
-    const char *cut = last_record(w, win, delim, quotes);
+    const char *cut =
+        last_record(w, avail < pref ? avail : pref, delim, quotes);
+    if (!cut && pref < win) { /* a record longer than the preferred size */
+        if (!in->eof && avail < win) {
+            if ((st = fill(in, HEFT__IO_WINDOW, err)) != HEFT_OK)
+                return st;
+            return heft__in_window(in, delim, quotes, first_line, p, n, err);
+        }
+        if (in->eof && avail <= win) {
+            *p = w;
+            *n = avail;
+            in->off = in->len;
+            return HEFT_OK;
+        }
+        cut = last_record(w, win, delim, quotes);
+    }
     if (!cut)
         return heft__err(err, HEFT_ETOOLONG, in->name, first_line, 1,
                          "line is longer than %zu MiB",

@@ -20,7 +20,7 @@
 /* Windows handed to the parser threads are at most this big; a record must
  * fit in one, so it is well above HEFT__MAX_LINE. */
 #define HEFT__IO_WINDOW ((size_t)64 << 20)
-/* Input parsed in place (a mapped file, a buffer) is cut at this size. */
+/* Input parsed in place (a buffer) is cut at this size. */
 #define HEFT__IO_WINDOW_MEM ((size_t)1 << 30)
 /* Integer values 0..HEFT__IO_SMALL-1 use precomputed transforms. */
 #define HEFT__IO_SMALL 4096
@@ -81,6 +81,25 @@ static inline const char *heft__find_byte(const char *p, const char *e,
 #else
     const char *q = memchr(p, d, (size_t)(e - p));
     return q ? q : e;
+#endif
+}
+
+/* heft__hash_bytes(p, n, 0) for 1 <= n <= 8 where 8 bytes at p may be
+ * read: core/hash.c's algorithm with one 8-byte load (Criteo's tokens are
+ * 8 hex digits). Test io_fast_hash holds it to the original. */
+static inline uint64_t heft__io_hash8(const char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL;
+    if (n == 8)
+        h ^= heft__mix64(x);
+    else
+        h ^= heft__mix64((x & (~0ULL >> (64 - 8 * n))) ^ ((uint64_t)n << 56));
+    return heft__mix64(h * 0xff51afd7ed558ccdULL);
+#else
+    return heft__hash_bytes(p, n, 0);
 #endif
 }
 
@@ -162,6 +181,8 @@ typedef struct heft__io_ctx {
     heft__io_col *cols;     /* (ncols) owned */
     char **col_names;       /* (ncols) owned; header names */
     int has_time_col;       /* a column is the row time (avazu: not hour) */
+    int fast;               /* every column suits heft__delim_fast()   */
+    uint32_t row_nnz_max;   /* most nonzeros a row can push (delimited) */
     /* libsvm family. */
     int zero_ok;            /* index 0 allowed (libfm, libffm) */
     /* Numeric features. */
@@ -173,11 +194,23 @@ typedef struct heft__io_ctx {
 /* A block of whole records and what parsing it produced. Line numbers in
  * csr.src_line and in the errors are relative (1 = first line of the
  * block) until the driver adds the block's base. */
+/* Transformed value and bin token of a numeric value outside the
+ * precomputed range, remembered per block (values such as timestamps
+ * repeat; computing them costs two libm calls). */
+typedef struct heft__io_memo {
+    int64_t v; /* 0 = empty: 0 is always served by the small tables */
+    float tv;
+    uint64_t tok;
+} heft__io_memo;
+#define HEFT__IO_MEMO 64
+
 typedef struct heft__io_blk {
     const char *p;
     size_t n;
+    uint64_t r0;        /* rows csr held before this block's (it may be
+                           the result itself, appended to in place)    */
     uint64_t max_bad;   /* fail at the (max_bad+1)th bad row           */
-    uint64_t row_limit; /* stop after this many rows; 0 = no limit     */
+    uint64_t row_limit; /* stop after this many rows of its own; 0 = none */
     heft__csr csr;
     uint64_t lines;     /* lines consumed                              */
     uint64_t n_bad;
@@ -191,6 +224,7 @@ typedef struct heft__io_blk {
     char *scratch;      /* owned; unquoting buffer                     */
     size_t scratch_cap;
     heft__io_field *fields; /* owned; (ncols + 1) */
+    heft__io_memo memo[HEFT__IO_MEMO];
 } heft__io_blk;
 
 /* One record (no newline, CR stripped, not empty) into b->csr. Returns OK,
@@ -199,6 +233,17 @@ typedef struct heft__io_blk {
 heft_status heft__delim_row(const heft__io_ctx *c, heft__io_blk *b,
                             const char *p, size_t n, uint64_t line,
                             heft_error *e);
+/* The fast way for the common case of heft__delim_row() (c->fast set):
+ * parses the record at p (not starting with '\n' or '\r') and returns its
+ * end (the '\n', or end), having added the row exactly as the general
+ * path would. Returns NULL, having added nothing, for any record it does
+ * not handle (quotes, ragged, bad values, too long): the caller then takes
+ * the general path, which also words the error. */
+const char *heft__delim_fast(const heft__io_ctx *c, heft__io_blk *b,
+                             const char *p, const char *end, uint64_t line);
+/* Sets c->fast and c->row_nnz_max once the column plan is known. */
+void heft__delim_fast_setup(heft__io_ctx *c);
+
 heft_status heft__svm_row(const heft__io_ctx *c, heft__io_blk *b,
                           const char *p, size_t n, uint64_t line,
                           heft_error *e);
@@ -241,6 +286,16 @@ void heft__in_progress(const heft__io_in *in, uint64_t *done,
  * left); *eof says whether that is everything. Consumes nothing. */
 heft_status heft__in_peek(heft__io_in *in, const char **p, size_t *n,
                           int *eof, heft_error *err);
+/* Sets the preferred size of the windows of a stream (clamped to
+ * 1 MiB..HEFT__IO_WINDOW; by default the largest): windows that fit the
+ * CPU caches are parsed faster, and the buffer is smaller. A record longer
+ * than that still gets a window of its own. */
+void heft__in_target(heft__io_in *in, size_t bytes);
+/* As heft__in_peek() but only the preferred window's worth (at least
+ * one whole line when there is one): enough when the first line settles
+ * the format and nothing else is sampled (criteo). */
+heft_status heft__in_peek_head(heft__io_in *in, const char **p, size_t *n,
+                               int *eof, heft_error *err);
 /* Consumes n bytes of what heft__in_peek() returned. */
 void heft__in_skip(heft__io_in *in, size_t n);
 /* Hands out the next window: whole records up to HEFT__IO_WINDOW bytes
@@ -250,6 +305,10 @@ void heft__in_skip(heft__io_in *in, size_t n);
 heft_status heft__in_window(heft__io_in *in, char delim, int quotes,
                             uint64_t first_line, const char **p, size_t *n,
                             heft_error *err);
+
+/* The decoded size of the whole input when it is known in advance (a
+ * plain file or a buffer), else 0; for sizing the result. */
+uint64_t heft__in_size_hint(const heft__io_in *in);
 
 /* 1 if the line is a headerless Avazu data row (detect.c). */
 int heft__is_avazu_row(const char *p, size_t n);

@@ -24,9 +24,22 @@
  * Both are emitted per occurrence; consumers add repeated indices up. The
  * tests check them against finite differences, repeated buckets included.
  *
- * Training: AdaGrad (Duchi, Hazan & Singer, JMLR 2011) per parameter,
- * G += g^2, theta -= lr g / sqrt(G), on a copy of theta interleaved with
- * the sums G (see fm_state below).
+ * Training: AdaGrad (Duchi, Hazan & Singer, JMLR 2011), per parameter for
+ * w and b (G += g^2, theta -= lr g / sqrt(G)) and row-wise for each
+ * bucket's factor vector v_i, as FBGEMM and the DLRM reference code train
+ * embedding tables (M. Naumov et al., "Deep Learning Recommendation Model
+ * for Personalization and Recommendation Systems", 2019): one sum per
+ * bucket, G_i += |g_{v_i}|^2 / k, v_i -= lr g_{v_i} / sqrt(G_i). Every sum
+ * starts at 1 (TensorFlow's initial_accumulator_value), which bounds the
+ * first steps of a rare bucket by lr |g| instead of lr (plain AdaGrad's
+ * first step is lr sign(g), however small g is) and acts as FTRL's beta.
+ * Row-wise sums make a bucket's state one 64-byte line for k = 8 and
+ * cost two square roots per occurrence instead of k + 1; with the sums at
+ * 1 they also generalise better (docs/models.md has the measurements).
+ * The kernel works on a copy of theta interleaved with the sums (see
+ * fm_state below). Gradients are taken per occurrence: a bucket repeated
+ * in a row gets one step per occurrence, each from the parameters the
+ * previous one left, with s_c from the start of the row.
  * Initial v ~ U(-a, a) with a = sqrt(3) init_std (standard deviation
  * init_std; uniform, as it is far cheaper to draw than a normal for the
  * millions of factors), w = b = 0.
@@ -160,16 +173,25 @@ const heft__model_vt heft__fm_vt = {
 
 /* ---- training ---------------------------------------------------------- */
 
-/* The kernel keeps its own interleaved copy of theta with the AdaGrad sums
- * beside the parameters, one block of 2k+2 floats per bucket,
- *   [v_0..v_{k-1}, G(v_0)..G(v_{k-1}), w, G(w)],
- * so a row's step touches two cache lines per occurrence (72 bytes for
- * k = 8); sync copies the parameters back into theta's layout. */
+/* The kernel keeps its own copy of theta, one 64-byte aligned block of
+ * fm_stride(k) floats per bucket (one cache line for k <= 13):
+ *   [v_0..v_{k-1}, w, G_v, G_w, (padding)]
+ * with row-wise AdaGrad sums (see the file header): a row's step touches
+ * one cache line per occurrence. sync copies the parameters back into
+ * theta's layout. */
 typedef struct fm_state {
-    float *blk;      /* (2^hash_bits, 2k+2) */
+    float *blk;      /* (2^hash_bits, stride), 64-byte aligned */
+    void *raw;       /* what blk was carved from */
+    size_t stride;
     float bias, Gb;  /* b and its AdaGrad sum */
     float *s;        /* (k,) */
 } fm_state;
+
+/* Floats per bucket block: k + 3 rounded up to whole cache lines. */
+static size_t fm_stride(size_t k) { return (k + 3 + 15) & ~(size_t)15; }
+
+/* Initial value of every AdaGrad sum (see the file header). */
+#define FM_G0 1.0f
 
 static heft_status fm_begin(heft__trainer *t)
 {
@@ -179,17 +201,26 @@ static heft_status fm_begin(heft__trainer *t)
     t->state = s;
     const heft_model *m = t->m;
     const size_t k = (size_t)m->factors, nb = (size_t)1 << m->hash_bits;
-    s->blk = heft__calloc(nb, (2 * k + 2) * sizeof *s->blk);
+    const size_t S = fm_stride(k);
+    s->stride = S;
+    s->raw = heft__malloc(nb * S + 16, sizeof *s->blk);
     s->s = heft__calloc(k, sizeof *s->s);
-    if (!s->blk || !s->s)
+    if (!s->raw || !s->s)
         return HEFT_ENOMEM;
+    heft__huge_pages(s->raw, (nb * S + 16) * sizeof *s->blk);
+    s->blk = (float *)(((uintptr_t)s->raw + 63) & ~(uintptr_t)63);
     for (size_t i = 0; i < nb; i++) {
         const float *p = m->theta + i * (k + 1);
-        float *b = s->blk + i * (2 * k + 2);
+        float *b = s->blk + i * S;
         memcpy(b, p + 1, k * sizeof *b);
-        b[2 * k] = p[0];
+        b[k] = p[0];
+        b[k + 1] = FM_G0;
+        b[k + 2] = FM_G0;
+        for (size_t c = k + 3; c < S; c++)
+            b[c] = 0.0f;
     }
     s->bias = m->theta[m->n_params - 1];
+    s->Gb = FM_G0;
     return HEFT_OK;
 }
 
@@ -198,7 +229,7 @@ static void fm_end(heft__trainer *t)
     fm_state *s = t->state;
     if (!s)
         return;
-    free(s->blk);
+    free(s->raw);
     free(s->s);
     free(s);
     t->state = NULL;
@@ -211,48 +242,42 @@ static heft_status fm_sync(heft__trainer *t)
     const size_t k = (size_t)m->factors, nb = (size_t)1 << m->hash_bits;
     for (size_t i = 0; i < nb; i++) {
         float *p = m->theta + i * (k + 1);
-        const float *b = s->blk + i * (2 * k + 2);
+        const float *b = s->blk + i * s->stride;
         memcpy(p + 1, b, k * sizeof *b);
-        p[0] = b[2 * k];
+        p[0] = b[k];
     }
     m->theta[m->n_params - 1] = s->bias;
     return HEFT_OK;
 }
 
-/* AdaGrad step. G is 0 only while every gradient was 0, and then the
- * step is 0 / sqrt(1e-30) = 0; the tiny term keeps the loop branch-free
- * (so it vectorises) and changes no other result. */
+/* AdaGrad step of one parameter with its own sum G (w and b). */
 FM_INLINE void fm_ada(float *th, float *G, float g, float lr)
 {
-    float G2 = *G + g * g;
+    const float G2 = *G + g * g;
     *G = G2;
-    *th -= lr * g / sqrtf(G2 + 1e-30f);
+    *th -= lr * g / sqrtf(G2);
 }
 
 /* Prefetches the blocks of row i's buckets. */
 FM_INLINE void fm_prefetch(const fm_state *st, const heft_dataset *ds,
-                           uint64_t i, uint32_t mask, size_t B)
+                           uint64_t i, uint32_t mask)
 {
     heft__row nx = heft__ds_row(ds, i);
-    for (uint32_t j = 0; j < nx.nnz; j++) {
-        const float *b = st->blk + (size_t)(nx.feat[j] & mask) * B;
-        HEFT__PREFETCH(b);
-        HEFT__PREFETCH(b + B - 1);
-    }
+    for (uint32_t j = 0; j < nx.nnz; j++)
+        HEFT__PREFETCH(st->blk + (size_t)(nx.feat[j] & mask) * st->stride);
 }
 
 /* One row's forward pass: fills s (K,) and returns f. */
 FM_INLINE float fm_row_f(const fm_state *st, const heft__row *r,
                          uint32_t mask, float *s, const int K)
 {
-    const size_t B = 2 * (size_t)K + 2;
     float f = st->bias, q = 0;
     for (int c = 0; c < K; c++)
         s[c] = 0;
     for (uint32_t j = 0; j < r->nnz; j++) {
-        const float *b = st->blk + (size_t)(r->feat[j] & mask) * B;
+        const float *b = st->blk + (size_t)(r->feat[j] & mask) * st->stride;
         const float x = r->val[j];
-        f += b[2 * K] * x;
+        f += b[K] * x;
         for (int c = 0; c < K; c++) {
             float v = b[c] * x;
             s[c] += v;
@@ -265,27 +290,33 @@ FM_INLINE float fm_row_f(const fm_state *st, const heft__row *r,
     return f + 0.5f * (ss - q);
 }
 
-/* One row's AdaGrad step given the loss derivative g = w (p - y) and the
- * per-sample L2 weight rg = w l2. */
+/* One row's step given the loss derivative g = w (p - y) and the
+ * per-sample L2 weight rg = w l2: row-wise AdaGrad on each occurrence's
+ * v, AdaGrad on its w and on b. gv (K,) is scratch. */
 FM_INLINE void fm_row_step(fm_state *st, const heft__row *r, uint32_t mask,
                            const float *s, float g, float rg, float lr,
                            const int K)
 {
-    const size_t B = 2 * (size_t)K + 2;
+    float gv[256];
     for (uint32_t j = 0; j < r->nnz; j++) {
-        float *b = st->blk + (size_t)(r->feat[j] & mask) * B;
-        const float x = r->val[j], gx = g * x, gxx = gx * x;
-        for (int c = 0; c < K; c++) {
-            const float v = b[c];
-            fm_ada(&b[c], &b[K + c], gx * s[c] - gxx * v + rg * v, lr);
+        float *b = st->blk + (size_t)(r->feat[j] & mask) * st->stride;
+        const float x = r->val[j], gx = g * x, c = rg - gx * x;
+        float sq = 0;
+        for (int f = 0; f < K; f++) {
+            gv[f] = gx * s[f] + c * b[f];
+            sq += gv[f] * gv[f];
         }
-        fm_ada(&b[2 * K], &b[2 * K + 1], gx + rg * b[2 * K], lr);
+        const float G = b[K + 1] + sq / (float)K, step = lr / sqrtf(G);
+        b[K + 1] = G;
+        for (int f = 0; f < K; f++)
+            b[f] -= step * gv[f];
+        fm_ada(&b[K], &b[K + 2], gx + rg * b[K], lr);
     }
     fm_ada(&st->bias, &st->Gb, g + rg * st->bias, lr);
 }
 
 #if defined(__SSE2__)
-/* k = 8 with SSE2: the two halves of v (and of G) are one vector each. */
+/* k = 8 with SSE2: the two halves of v are one vector each. */
 static inline float hsum4(__m128 v)
 {
     __m128 h = _mm_add_ps(v, _mm_movehl_ps(v, v));
@@ -299,15 +330,15 @@ FM_INLINE float fm8_row_f(const fm_state *st, const heft__row *r,
     __m128 s0 = _mm_setzero_ps(), s1 = s0, q0 = s0, q1 = s0;
     float f = st->bias;
     for (uint32_t j = 0; j < r->nnz; j++) {
-        const float *b = st->blk + (size_t)(r->feat[j] & mask) * 18;
+        const float *b = st->blk + (size_t)(r->feat[j] & mask) * 16;
         const __m128 x = _mm_set1_ps(r->val[j]);
-        const __m128 t0 = _mm_mul_ps(_mm_loadu_ps(b), x);
-        const __m128 t1 = _mm_mul_ps(_mm_loadu_ps(b + 4), x);
+        const __m128 t0 = _mm_mul_ps(_mm_load_ps(b), x);
+        const __m128 t1 = _mm_mul_ps(_mm_load_ps(b + 4), x);
         s0 = _mm_add_ps(s0, t0);
         s1 = _mm_add_ps(s1, t1);
         q0 = _mm_add_ps(q0, _mm_mul_ps(t0, t0));
         q1 = _mm_add_ps(q1, _mm_mul_ps(t1, t1));
-        f += b[16] * r->val[j];
+        f += b[8] * r->val[j];
     }
     _mm_storeu_ps(s, s0);
     _mm_storeu_ps(s + 4, s1);
@@ -315,37 +346,31 @@ FM_INLINE float fm8_row_f(const fm_state *st, const heft__row *r,
     return f + 0.5f * (hsum4(ss) - hsum4(_mm_add_ps(q0, q1)));
 }
 
-/* AdaGrad on four factors: v at b, their sums at b + 8. */
-FM_INLINE void fm8_ada4(float *b, __m128 gv, __m128 lr)
-{
-    const __m128 G = _mm_add_ps(_mm_loadu_ps(b + 8), _mm_mul_ps(gv, gv));
-    _mm_storeu_ps(b + 8, G);
-    const __m128 d = _mm_sqrt_ps(_mm_add_ps(G, _mm_set1_ps(1e-30f)));
-    _mm_storeu_ps(b, _mm_sub_ps(_mm_loadu_ps(b),
-                                _mm_div_ps(_mm_mul_ps(lr, gv), d)));
-}
-
 FM_INLINE void fm8_row_step(fm_state *st, const heft__row *r, uint32_t mask,
                             const float *s, float g, float rg, float lr)
 {
     const __m128 S0 = _mm_loadu_ps(s), S1 = _mm_loadu_ps(s + 4);
-    const __m128 LR = _mm_set1_ps(lr);
     for (uint32_t j = 0; j < r->nnz; j++) {
-        float *b = st->blk + (size_t)(r->feat[j] & mask) * 18;
-        const float x = r->val[j], gx = g * x, gxx = gx * x;
-        const __m128 GX = _mm_set1_ps(gx), C = _mm_set1_ps(rg - gxx);
-        /* gv = gx s - gxx v + rg v */
-        const __m128 v0 = _mm_loadu_ps(b), v1 = _mm_loadu_ps(b + 4);
-        fm8_ada4(b, _mm_add_ps(_mm_mul_ps(GX, S0), _mm_mul_ps(C, v0)), LR);
-        fm8_ada4(b + 4, _mm_add_ps(_mm_mul_ps(GX, S1), _mm_mul_ps(C, v1)),
-                 LR);
-        fm_ada(&b[16], &b[17], gx + rg * b[16], lr);
+        float *b = st->blk + (size_t)(r->feat[j] & mask) * 16;
+        const float x = r->val[j], gx = g * x;
+        const __m128 GX = _mm_set1_ps(gx), C = _mm_set1_ps(rg - gx * x);
+        /* gv = gx s - gx x v + rg v */
+        const __m128 v0 = _mm_load_ps(b), v1 = _mm_load_ps(b + 4);
+        const __m128 g0 = _mm_add_ps(_mm_mul_ps(GX, S0), _mm_mul_ps(C, v0));
+        const __m128 g1 = _mm_add_ps(_mm_mul_ps(GX, S1), _mm_mul_ps(C, v1));
+        const float G = b[9] + 0.125f * hsum4(_mm_add_ps(_mm_mul_ps(g0, g0),
+                                                         _mm_mul_ps(g1, g1)));
+        b[9] = G;
+        const __m128 step = _mm_set1_ps(lr / sqrtf(G));
+        _mm_store_ps(b, _mm_sub_ps(v0, _mm_mul_ps(step, g0)));
+        _mm_store_ps(b + 4, _mm_sub_ps(v1, _mm_mul_ps(step, g1)));
+        fm_ada(&b[8], &b[10], gx + rg * b[8], lr);
     }
     fm_ada(&st->bias, &st->Gb, g + rg * st->bias, lr);
 }
 #endif
 
-/* The AdaGrad epoch kernel; K is a compile-time constant at the hot calls
+/* The epoch kernel; K is a compile-time constant at the hot calls
  * (k = 4, 8, 16), so the factor loops unroll and vectorise. */
 FM_INLINE void fm_rows_k(heft__trainer *t, const heft_dataset *ds,
                          const uint64_t *order, size_t n, double *loss,
@@ -360,7 +385,7 @@ FM_INLINE void fm_rows_k(heft__trainer *t, const heft_dataset *ds,
         uint64_t i = order[k];
         heft__prefetch_pipeline(ds, order, n, k, 0);
         if (k + 1 < n)
-            fm_prefetch(st, ds, order[k + 1], mask, 2 * (size_t)K + 2);
+            fm_prefetch(st, ds, order[k + 1], mask);
         float wt = ds->weight ? ds->weight[i] : 1.0f;
         if (wt == 0)
             continue;

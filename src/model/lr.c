@@ -17,7 +17,9 @@
  *   and a gradient g_i updates
  *     sigma = (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha
  *     z_i += g_i - sigma w_i,   n_i += g_i^2.
- *   The bias is a coordinate with x = 1 and no L1. The kernel keeps
+ *   The bias is a coordinate with x = 1 and no L1. alpha is opts.lr; with
+ *   opts.lr = 0 (the default) heft_train first picks it on held-out rows
+ *   (lr_auto.c). The kernel keeps
  *   (z_i, sqrt(n_i)) interleaved, so one cache line and one square root
  *   serve a coordinate's read and update.
  * - AdaGrad (J. Duchi, E. Hazan, Y. Singer, "Adaptive Subgradient Methods
@@ -102,10 +104,13 @@ static heft_status lr_begin(heft__trainer *t)
     if (!s)
         return HEFT_ENOMEM;
     size_t np = (size_t)t->m->n_params;
-    if (t->optim == HEFT_OPTIM_FTRL)
+    if (t->optim == HEFT_OPTIM_FTRL) {
         s->ftrl = heft__calloc(np, sizeof *s->ftrl);
-    else
+        heft__huge_pages(s->ftrl, np * sizeof *s->ftrl);
+    } else {
         s->G = heft__calloc(np, sizeof *s->G);
+        heft__huge_pages(s->G, np * sizeof *s->G);
+    }
     t->state = s;
     if (!s->ftrl && !s->G)
         return HEFT_ENOMEM;

@@ -10,7 +10,7 @@
  *   L(theta)   = sum_i l_i + (l2/2) |theta|^2,  (H + l2 I) v = sum_i H_i v + l2 v
  * The models supply f, df (sparse pairs) and d2f v; this file combines them.
  */
-#include "model.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -88,6 +88,7 @@ heft_status heft__model_create(heft_model_kind k, const heft_train_opts *o,
         return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
     m->n_params = m->vt->n_params(m);
     m->theta = heft__calloc((size_t)m->n_params, sizeof *m->theta);
+    heft__huge_pages(m->theta, (size_t)m->n_params * sizeof *m->theta);
     heft_status st = m->theta ? HEFT_OK : HEFT_ENOMEM;
     if (st == HEFT_OK && schema)
         st = heft__schema_copy(&m->schema, schema);

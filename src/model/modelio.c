@@ -26,6 +26,7 @@
  * payload checksum (ECORRUPT) and the schema text (ECORRUPT).
  */
 #include "modelio.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -211,6 +212,7 @@ static heft_status load_payload(const unsigned char *b, size_t len,
     m->theta = heft__malloc((size_t)m->n_params, sizeof *m->theta);
     if (!m->theta)
         return heft__err(err, HEFT_ENOMEM, name, 0, 0, "out of memory");
+    heft__huge_pages(m->theta, (size_t)thb);
     memcpy(m->theta, theta, (size_t)thb);
     return HEFT_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * train.c: options, and the training loop shared by every model: epochs
- * over the rows in a seeded shuffled order (shuffle_rows() below) or in
+ * over the rows in a seeded shuffled order (heft__shuffle_rows() below) or in
  * file order, one call of the model's kernel per chunk of rows (train.h),
  * validation with early stopping that keeps the best epoch, per-epoch
  * checkpoints and log lines.
@@ -18,16 +18,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Per-(model, optimiser) step size used when opts.lr is 0: FTRL's alpha
- * 0.1 (McMahan et al. use 0.05..0.1; 0.1 also fits data sets of a few
- * thousand rows in three epochs), AdaGrad 0.05 for lr and fm, 0.01 for the
- * mlp (measured on frappe, criteo-subset and a 1M-row synthetic log; see
+/* Per-(model, optimiser) step size used when opts.lr is 0: for FTRL the
+ * fallback of the tuning (lr_auto.c: heft_train picks alpha on held-out
+ * rows, and uses 0.1 only for tiny data), AdaGrad 0.05 for lr, 0.1 for fm
+ * (with its sums starting at 1, fm.c), 0.01 for the mlp (measured on
+ * frappe, criteo-subset, avazu, tmall and a 1M-row synthetic log; see
  * docs/models.md). */
 static double default_lr(heft_model_kind k, heft_optim opt)
 {
     if (k == HEFT_MODEL_LR)
         return opt == HEFT_OPTIM_ADAGRAD ? 0.05 : 0.1;
-    return k == HEFT_MODEL_FM ? 0.05 : 0.01;
+    return k == HEFT_MODEL_FM ? 0.1 : 0.01;
 }
 
 heft_train_opts heft_train_opts_default(heft_model_kind k)
@@ -37,7 +38,7 @@ heft_train_opts heft_train_opts_default(heft_model_kind k)
     o.model = k;
     o.optim = HEFT_OPTIM_DEFAULT;
     o.epochs = k == HEFT_MODEL_LR ? 3 : 5;
-    o.lr = default_lr(k, HEFT_OPTIM_DEFAULT);
+    o.lr = k == HEFT_MODEL_LR ? 0 : default_lr(k, HEFT_OPTIM_DEFAULT);
     o.l1 = 0;
     o.l2 = 1e-6;
     o.ftrl_beta = 1.0;
@@ -298,7 +299,7 @@ static heft_status scan_train(const heft_dataset *ds, unsigned *n_fields,
 #define SHUF_BLOCK 64
 #define SHUF_WINDOW 64
 
-static heft_status shuffle_rows(heft__rng *rng, uint64_t *order, size_t n)
+heft_status heft__shuffle_rows(heft__rng *rng, uint64_t *order, size_t n)
 {
     const size_t nb = (n + SHUF_BLOCK - 1) / SHUF_BLOCK;
     uint64_t *blk = heft__malloc(nb ? nb : 1, sizeof *blk);
@@ -329,7 +330,7 @@ static heft_status run_epoch(run *R, int epoch, double *train_ll)
     if (R->o.shuffle) {
         heft__rng rng;
         heft__rng_seed(&rng, heft__seed_mix(R->o.seed, (uint64_t)epoch));
-        if (shuffle_rows(&rng, R->order, n) != HEFT_OK)
+        if (heft__shuffle_rows(&rng, R->order, n) != HEFT_OK)
             return HEFT_ENOMEM;
     }
     const size_t chunk = 1 << 16;
@@ -392,6 +393,16 @@ static heft_status end_epoch(run *R, int epoch, double train_ll,
     }
     if (R->o.checkpoint_dir)
         st = save_checkpoint(m, R->o.checkpoint_dir, epoch, err);
+    /* The callback sees the model as this epoch left it (before keep_best()
+     * may roll it back), after its checkpoint is safely on disk. */
+    if (st == HEFT_OK && R->o.on_epoch) {
+        const int rc = R->o.on_epoch(R->o.on_epoch_ud, epoch, m);
+        if (rc != 0)
+            st = heft__err(err, HEFT_EINVAL, NULL, 0, 0,
+                           "training stopped after epoch %d: the on_epoch "
+                           "callback returned %d",
+                           epoch, rc);
+    }
     return st;
 }
 
@@ -431,6 +442,11 @@ static heft_status setup(run *R, const heft_train_opts *o, heft_error *err)
     if (st != HEFT_OK)
         return st;
     R->o = resolve_opts(o);
+    if (o->lr == 0 && R->o.model == HEFT_MODEL_LR &&
+        R->o.optim == HEFT_OPTIM_FTRL) /* "auto": alpha by held-out rows */
+        st = heft__lr_tune(tr, &R->o, &R->o.lr, err);
+    if (st != HEFT_OK)
+        return st;
     st = heft__model_create(R->o.model, &R->o, hb, nf, &tr->schema, &R->t.m,
                             err);
     if (st != HEFT_OK)

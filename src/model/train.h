@@ -20,6 +20,9 @@
 
 #include "model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 typedef struct heft__trainer {
     heft_model *m;
     heft_optim optim;   /* resolved: HEFT_OPTIM_FTRL or HEFT_OPTIM_ADAGRAD */
@@ -50,6 +53,44 @@ typedef struct heft__train_vt {
 
 extern const heft__train_vt heft__lr_train_vt, heft__fm_train_vt,
     heft__mlp_train_vt;
+
+/* train.c: fills order[0..n) with a seeded shuffle of 0..n-1 that keeps
+ * runs of 64 consecutive values together (the epoch order; see
+ * docs/models.md). HEFT_ENOMEM if its small buffer cannot be allocated. */
+heft_status heft__shuffle_rows(heft__rng *rng, uint64_t *order, size_t n);
+
+/* lr_auto.c: FTRL's alpha for training the lr model on ds with the
+ * resolved options o (epochs, l1, l2, beta, seed, shuffle) when opts.lr is
+ * 0: the best of a small grid by log loss on a held-out part of ds, or a
+ * fixed fallback for tiny data. Writes *alpha; logs one line through
+ * o->log. Fails only for lack of memory. */
+heft_status heft__lr_tune(const heft_dataset *ds, const heft_train_opts *o,
+                          double *alpha, heft_error *err);
+
+/* Asks the kernel to back the freshly allocated, still untouched block p
+ * (bytes long; from malloc or calloc, not yet written) with huge pages,
+ * where the system offers them (Linux transparent huge pages in "madvise"
+ * mode). A kernel may take tens of microseconds per first touch of a 4 KiB
+ * page, so the tens of megabytes of parameters and optimiser state that an
+ * epoch touches at random would otherwise cost a large part of the epoch
+ * (0.2 s for 32 MB measured). Only whole pages inside the block are
+ * advised; a refusal is harmless and ignored. */
+static inline void heft__huge_pages(void *p, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE) && defined(_SC_PAGESIZE)
+    const long ps = sysconf(_SC_PAGESIZE);
+    if (!p || ps <= 0 || bytes < ((size_t)4 << 20))
+        return;
+    const uintptr_t pg = (uintptr_t)ps;
+    const uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+    const uintptr_t b = ((uintptr_t)p + bytes) & ~(pg - 1);
+    if (b > a)
+        (void)madvise((void *)a, (size_t)(b - a), MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 
 /* Label clamped to [0,1] (grades >= 1 count as a click). */
 static inline float heft__label01f(float y)

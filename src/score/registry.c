@@ -6,9 +6,7 @@
 
 #include <string.h>
 
-/* Weak while the estimators are being written in parallel: an estimator
- * whose file is absent is simply not offered. */
-#define EST(sym) extern const heft__estimator sym __attribute__((weak));
+#define EST(sym) extern const heft__estimator sym;
 EST(heft__est_loss)
 EST(heft__est_confidence)
 EST(heft__est_margin)

@@ -82,9 +82,63 @@ that leave the features alone apply (`--format`, `--weight`, `--group`,
   sum, hash bits, which per-row columns exist, skipped bad rows and every
   field with its id and name.
 
+## Scores
+
+`heft score TRAIN --methods LIST -o SCORES` gives every training row one
+value per method column (docs/estimators.md defines each). Every column
+reads the same way: **higher = more valuable to the model**; suspicion
+scores (loss, self-influence, forgetting events) are negated, and
+`heft help score` says which. `el2n` and `grand` keep their paper's pruning
+convention (high = hard, kept), so noisy labels score high on them.
+
+- `-o NAME.tsv`: a header `row label COLUMN...`, then one line per
+  training row (rows numbered from 0, values `%.9g`).
+- `-o NAME.npy`: float32, shape (rows, columns), C order, plus `NAME.json`
+  `{"columns": [...], "rows": N, "seconds": {method: s}}`.
+- With method `group`: `NAME.groups.tsv`, one line per group id.
+- `--probs FILE` (out-of-fold P(y=1), one per training row), `--embeddings
+  FILE` (rows x d) and `--valid-embeddings FILE` bring a production
+  model's outputs: a `.npy` file (float32 or float64; 1-D for
+  probabilities, 2-D for embeddings; C or Fortran order), or text with one
+  row per line and numbers separated by tabs, spaces or commas, where line
+  1 may be a header of names. A bad value is reported as `FILE:LINE:FIELD`;
+  a row count other than the data's is an error (exit code 1).
+
+## The noise benchmark
+
+`heft bench noise DATA --methods LIST` measures how well each method finds
+labels flipped on purpose. For each seed (`--seeds`, default 0,1,2) it
+flips the labels of k = round(R x N) training rows (`--flip R`, default
+0.1) drawn uniformly without replacement, scores the noisy rows, and
+reports per method column:
+
+- **F1@k**: the share of flipped rows among the k lowest-valued rows
+  (with k equal to the number flipped, precision@k = recall@k = F1@k); a
+  tie across the cut counts at its expected share, as if the tie were
+  broken at random;
+- **AUROC** of the negated value as a detector of flipped rows (ties
+  count half);
+- **seconds**: the method's wall time;
+
+then the means over the seeds. Each column is read in its documented
+direction (low = suspicious), whatever the data. Validation rows come from
+`--valid`, or from a stratified split of DATA (`--valid-frac`, default
+0.1, split seed 1, the same split for every seed); they are never flipped.
+With `--test T`, each seed also trains the model on the noisy rows, on the
+truly clean rows, and on the rows each method keeps after dropping its k
+lowest, and reports their test AUCs. `--json` prints one object:
+`data`, `rows`, `valid_rows`, `flip`, `k`, `model`, `seeds`,
+`test_auc_noisy`, `test_auc_clean` and `methods`:
+`{COLUMN: {f1_at_k, auroc, seconds, test_auc, f1_at_k_per_seed,
+auroc_per_seed}}`. `--dump-dir DIR` writes each seed's exact problem as
+`DIR/seed-S/train.svm` (the noisy labels), `valid.svm`, `test.svm` (libsvm,
+index = bucket + 1) and `flipped.txt` (0-based rows), which
+`bench/noise/peers.py` scores with scikit-learn on the same rows and
+flips.
+
 ## Reference
 EOF
-for c in train predict eval convert info split gen demo help; do
+for c in train predict eval convert info split score bench gen demo help; do
   printf '\n### heft %s\n\n```text\n' "$c"
   "$HEFT" help "$c"
   printf '```\n'

@@ -22,7 +22,7 @@ cd "$T" || exit 2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 pass=0 fail=0
-COMMANDS="train predict eval convert info split gen demo help"
+COMMANDS="train predict eval convert info split score bench gen demo help"
 
 # say MSG: a failure detail (the case then returns 1).
 say() { echo "  $*"; }
@@ -141,6 +141,8 @@ case_overview() {
 # The options the CLI must accept, per command (from the issue), checked
 # against the help text independently of the option tables.
 READ_OPTS="--format --hash-bits --num-transform --no-num-buckets --label --weight --group --time --position --num --cat --multi --ignore --max-bad-rows --threads"
+TRAIN_OPTS="--epochs --lr --l1 --l2 --batch --factors --embed-dim --hidden --optim --patience --no-shuffle"
+METHOD_OPTS="--bags --folds --knn-k --knn-approx --el2n-runs --el2n-epochs --damping --cg-iters --cg-tol --group-samples"
 opts_of() {
   case $1 in
     train) echo "--valid --model --output --epochs --lr --l1 --l2 --batch --factors --embed-dim --hidden --optim --patience --seed --checkpoints --no-shuffle $READ_OPTS" ;;
@@ -149,6 +151,8 @@ opts_of() {
     convert) echo "--output $READ_OPTS" ;;
     info) echo "$READ_OPTS" ;;
     split) echo "--by --test --valid --seed --output --text $READ_OPTS" ;;
+    score) echo "--output --methods --valid --model --from --seed --probs --embeddings --valid-embeddings $METHOD_OPTS $TRAIN_OPTS $READ_OPTS" ;;
+    bench) echo "--methods --flip --seeds --valid --valid-frac --test --model --json --dump-dir $METHOD_OPTS $TRAIN_OPTS $READ_OPTS" ;;
     gen) echo "--output --rows --seed --flip --bots --dups --truth --format --users --items --queries" ;;
     demo) echo "--rows --dir --keep" ;;
     help) echo "" ;;
@@ -484,6 +488,203 @@ case_interrupt() {
   [ "$rc" -eq 124 ] || { say "gen of 1e8 rows was not interrupted (exit $rc)"; return 1; }
   ls big* >/dev/null 2>&1 && { say "left behind: $(ls big*)"; return 1; }
   return 0
+}
+
+# ---- score and bench ------------------------------------------------------
+
+# npy_f32 FILE ROWS COLS V...: writes a float32 .npy file (C order) with
+# python3's struct module (no numpy needed).
+npy_f32() {
+  python3 - "$@" <<'PY'
+import struct, sys
+path, rows, cols = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+vals = [float(v) for v in sys.argv[4:]]
+shape = "(%d,)" % rows if cols == 0 else "(%d, %d)" % (rows, cols)
+d = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % shape
+pad = 64 - (10 + len(d) + 1) % 64
+h = d + " " * (pad % 64) + "\n"
+with open(path, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+    f.write(struct.pack("<%df" % len(vals), *vals))
+PY
+}
+
+case_score_tsv_npy() {
+  gen_log || return 1
+  run sc 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss,cl,oob --bags 4 -o s.tsv || return 1
+  [ "$(head -1 s.tsv)" = "$(printf 'row\tlabel\tloss\tcl\tcl_ok\toob\toob_soft')" ] ||
+    { say "header: $(head -1 s.tsv)"; return 1; }
+  [ "$(wc -l <s.tsv)" -eq 5001 ] || { say "s.tsv has $(wc -l <s.tsv) lines"; return 1; }
+  # Labels are the data's, rows are numbered from 0, loss is negated.
+  paste <(tail -n +2 s.tsv | cut -f2) <(tail -n +2 g.tsv | cut -f1) |
+    awk '$1 != $2 { exit 1 }' || { say "label column differs from the data"; return 1; }
+  [ "$(tail -1 s.tsv | cut -f1)" = 4999 ] || { say "last row number: $(tail -1 s.tsv | cut -f1)"; return 1; }
+  tail -n +2 s.tsv | awk '$3 > 0 || $4 < 0 || $4 > 1 { exit 1 }' ||
+    { say "loss above 0 or cl outside [0,1]"; return 1; }
+  grep -q '^scored 5000 rows: 5 columns in ' sc.out || { say "summary: $(cat sc.out)"; return 1; }
+  run scn 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss,cl,oob --bags 4 -o s.npy || return 1
+  [ -s s.npy ] && [ -s s.json ] || { say "no s.npy or s.json: $(ls)"; return 1; }
+  grep -q '"columns": \["loss", "cl", "cl_ok", "oob", "oob_soft"\]' s.json ||
+    { say "s.json: $(cat s.json)"; return 1; }
+  command -v python3 >/dev/null || return 0
+  # The .npy holds the same numbers as the TSV (same seed, same threads).
+  python3 - s.npy s.tsv <<'PY' || { say "s.npy differs from s.tsv"; return 1; }
+import ast, struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:6] == b"\x93NUMPY", "magic"
+hl = struct.unpack("<H", b[8:10])[0]
+h = ast.literal_eval(b[10:10 + hl].decode())
+assert h["descr"] == "<f4" and h["shape"] == (5000, 5), h
+v = struct.unpack("<25000f", b[10 + hl:])
+rows = [l.split("\t")[2:] for l in open(sys.argv[2]).read().split("\n")[1:] if l]
+for i, r in enumerate(rows):
+    for j, x in enumerate(r):
+        assert abs(float(x) - v[i * 5 + j]) <= 1e-6 * max(1, abs(float(x))), (i, j)
+PY
+}
+
+case_score_probs() {
+  gen_log || return 1
+  run pr 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss,cl -o p.tsv || return 1
+  # Bring the probabilities from outside: the loss column follows them.
+  tail -n +2 p.tsv | awk '{ print exp($3) * $2 + (1 - exp($3)) * (1 - $2) }' >probs.txt
+  run pr2 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs probs.txt -o q.tsv || return 1
+  paste <(tail -n +2 p.tsv | cut -f3) <(tail -n +2 q.tsv | cut -f3) |
+    awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-4) exit 1 }' ||
+    { say "loss from --probs differs from heft's own"; return 1; }
+  # A header line and commas are fine; the wrong row count is not.
+  { echo prob; head -4999 probs.txt; } >short.txt
+  run prs 1 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs short.txt -o r.tsv || return 1
+  expect score-probs-rows prs.err || return 1
+  printf '0.5\n0.25\n1.5\n' >bad.txt
+  run prb 1 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs bad.txt -o r.tsv || return 1
+  expect score-probs-value prb.err || return 1
+  printf '0.5\n\n0.25\n' >blank.txt
+  run prbl 1 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs blank.txt -o r.tsv || return 1
+  grep -q '^heft: blank.txt:2:1: ' prbl.err || { say "blank line: $(cat prbl.err)"; return 1; }
+  command -v python3 >/dev/null || return 0
+  # The same probabilities as .npy (float32) give the same column.
+  npy_f32 probs.npy 5000 0 $(cat probs.txt) || return 1
+  run prn 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs probs.npy -o n.tsv || return 1
+  cmp -s q.tsv n.tsv || { say "--probs .npy and text differ"; return 1; }
+  npy_f32 probs2.npy 5 0 0.1 0.2 0.3 0.4 0.5 || return 1
+  run prn2 1 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs probs2.npy -o r.tsv || return 1
+  grep -q '^heft: probs2.npy: 5 rows, but g.tsv has 5000' prn2.err || { say "npy rows: $(cat prn2.err)"; return 1; }
+  no_leftovers r.tsv r.npy r.json
+}
+
+case_score_embeddings() {
+  gen_log || return 1
+  run sp 0 "$HEFT" split g.tsv $GEN_FLAGS --test 0.2 -o sp || return 1
+  local n m
+  n=$(awk '$1 == "train" { print $2 }' sp.out) m=$(awk '$1 == "test" { print $2 }' sp.out)
+  # Two-dimensional embeddings: the label with noise, and a constant.
+  awk -v n="$n" 'BEGIN { srand(1); for (i = 0; i < n; i++) printf "%.4f,%.4f\n", rand(), 1 }' >e.txt
+  awk -v n="$m" 'BEGIN { srand(2); for (i = 0; i < n; i++) printf "%.4f\t%.4f\n", rand(), 1 }' >ve.txt
+  run em 0 "$HEFT" score sp.train.hds --valid sp.test.hds --methods knn --embeddings e.txt --valid-embeddings ve.txt -o k.tsv || return 1
+  [ "$(wc -l <k.tsv)" -eq $((n + 1)) ] || { say "k.tsv rows"; return 1; }
+  { head -2 e.txt; echo '0.5'; tail -n +4 e.txt; } >ragged.txt
+  run emr 1 "$HEFT" score sp.train.hds --valid sp.test.hds --methods knn --embeddings ragged.txt --valid-embeddings ve.txt -o k2.tsv || return 1
+  expect score-embeddings-ragged emr.err || return 1
+  run emu 2 "$HEFT" score sp.train.hds --methods knn --valid-embeddings ve.txt -o k2.tsv || return 1
+  no_leftovers k2.tsv
+}
+
+case_score_usage() {
+  tiny_tsv >tiny.tsv
+  run unm 2 "$HEFT" score tiny.tsv $TINY_FLAGS --methods loss,frobnicate -o s.tsv || return 1
+  expect score-unknown-method unm.err || return 1
+  run ext 2 "$HEFT" score tiny.tsv $TINY_FLAGS --methods loss -o s.csv || return 1
+  run both 2 "$HEFT" score tiny.tsv $TINY_FLAGS --methods loss --model fm --from m.heft -o s.tsv || return 1
+  run bags 2 "$HEFT" score tiny.tsv $TINY_FLAGS --methods oob --bags 0 -o s.tsv || return 1
+  run nom 2 "$HEFT" score tiny.tsv $TINY_FLAGS -o s.tsv || return 1
+  no_leftovers s.tsv s.csv
+}
+
+# Every method the library offers has a line of help with its direction.
+case_score_help_methods() {
+  tiny_tsv >tiny.tsv
+  run unm 2 "$HEFT" score tiny.tsv --methods frobnicate -o s.tsv || return 1
+  local known m
+  known=$(sed -n 's/.*(known: \(.*\), or all).*/\1/p' unm.err | tr ',' ' ')
+  [ -n "$known" ] || { say "no method list in: $(cat unm.err)"; return 1; }
+  run hs 0 "$HEFT" help score || return 1
+  sed -n '/^Methods/,/^Options/p' hs.out >methods.txt
+  for m in $known; do
+    grep -q "^  $m  *[^ ]" methods.txt || { say "help score lacks method $m"; return 1; }
+  done
+  [ "$(grep -c '^  [a-z]' methods.txt)" -eq "$(echo $known | wc -w)" ] ||
+    { say "help lists other methods than the library"; return 1; }
+  if grep -q undocumented methods.txt; then say "$(grep undocumented methods.txt)"; return 1; fi
+  grep -q '^  loss  *negated' methods.txt || { say "loss does not say it is negated"; return 1; }
+  for m in loss forget selfinf; do
+    grep -A2 "^  $m " methods.txt | grep -q negated || { say "$m does not say negated"; return 1; }
+  done
+}
+
+case_score_from_model() {
+  lr_model || return 1
+  run sf 0 "$HEFT" score g.tsv --from m.heft --methods loss,margin -o f.tsv || return 1
+  [ "$(wc -l <f.tsv)" -eq 5001 ] || { say "f.tsv lines"; return 1; }
+  # The model's own predictions give the same loss.
+  run pf 0 "$HEFT" predict m.heft g.tsv -o p.txt || return 1
+  paste <(tail -n +2 f.tsv | cut -f2,3) p.txt |
+    awk '{ p = $1 > 0 ? $3 : 1 - $3; if (p < 1e-7) p = 1e-7; d = $2 - log(p); if (d < 0) d = -d; if (d > 1e-3) exit 1 }' ||
+    { say "loss of --from differs from -log p of predict"; return 1; }
+  run sff 2 "$HEFT" score g.tsv --from m.heft --hash-bits 12 --methods loss -o f2.tsv || return 1
+}
+
+case_score_no_partial() {
+  gen_log || return 1
+  echo old >s.tsv
+  printf '0.5\n' >one.txt
+  run np1 1 "$HEFT" score g.tsv $GEN_FLAGS --methods loss --probs one.txt -o s.tsv || return 1
+  [ "$(cat s.tsv)" = old ] || { say "score clobbered s.tsv"; return 1; }
+  run np2 1 "$HEFT" score g.tsv $GEN_FLAGS --methods knn -o s.npy || return 1
+  no_leftovers s.npy s.json s.groups.tsv
+}
+
+case_bench_noise_json() {
+  run gen 0 "$HEFT" gen -o b.tsv --rows 4000 --seed 5 || return 1
+  run bn 0 "$HEFT" bench noise b.tsv $GEN_FLAGS --methods loss,cl,dup --json || return 1
+  [ "$(wc -l <bn.out)" -eq 1 ] || { say "more than one line"; return 1; }
+  grep -o '"[a-z_0-9]*":' bn.out >keys.txt
+  expect bench-noise-keys keys.txt || return 1
+  [ "$(json_get bn.out rows)" = 3600 ] && [ "$(json_get bn.out k)" = 360 ] ||
+    { say "rows/k: $(cat bn.out)"; return 1; }
+  command -v python3 >/dev/null || return 0
+  python3 - bn.out <<'PY' || { say "bad values: $(cat bn.out)"; return 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["methods"]
+assert set(m) == {"loss", "cl", "cl_ok", "dup"}, m.keys()
+for k, v in m.items():
+    assert 0 <= v["f1_at_k"] <= 1 and 0 <= v["auroc"] <= 1 and v["seconds"] >= 0, k
+    assert len(v["auroc_per_seed"]) == 3
+# The loss finds flipped labels far better than chance (F1@k 0.1, AUROC 0.5);
+# dup sees no duplicates, so every row ties: exactly chance.
+assert m["loss"]["auroc"] > 0.65 and m["loss"]["f1_at_k"] > 0.2, m["loss"]
+assert abs(m["dup"]["auroc"] - 0.5) < 1e-9 and abs(m["dup"]["f1_at_k"] - 0.1) < 1e-9, m["dup"]
+PY
+}
+
+case_bench_noise_dump() {
+  run gen 0 "$HEFT" gen -o b.tsv --rows 2000 --seed 5 || return 1
+  run bd 0 "$HEFT" bench noise b.tsv $GEN_FLAGS --methods loss --seeds 7 --flip 0.2 --dump-dir dd || return 1
+  [ -s dd/seed-7/train.svm ] && [ -s dd/seed-7/valid.svm ] && [ -s dd/seed-7/flipped.txt ] ||
+    { say "dump: $(ls -R dd)"; return 1; }
+  [ "$(wc -l <dd/seed-7/flipped.txt)" -eq 360 ] || { say "flipped: $(wc -l <dd/seed-7/flipped.txt)"; return 1; }
+  [ "$(($(wc -l <dd/seed-7/train.svm) + $(wc -l <dd/seed-7/valid.svm)))" -eq 2000 ] || { say "rows"; return 1; }
+  # Indices ascend within each line, and the table names the run.
+  awk '{ for (i = 3; i <= NF; i++) { split($(i-1), a, ":"); split($i, b, ":"); if (a[1] + 0 >= b[1] + 0) exit 1 } }' dd/seed-7/train.svm ||
+    { say "libsvm indices not ascending"; return 1; }
+  grep -q '^noise: b.tsv, 1800 training rows, 360 flipped' bd.out || { say "table: $(cat bd.out)"; return 1; }
+  # The same seed flips the same rows.
+  run bd2 0 "$HEFT" bench noise b.tsv $GEN_FLAGS --methods loss --seeds 7 --flip 0.2 --dump-dir dd2 || return 1
+  cmp -s dd/seed-7/flipped.txt dd2/seed-7/flipped.txt || { say "same seed, other flips"; return 1; }
+  run bu 2 "$HEFT" bench frobnicate b.tsv --methods loss || return 1
+  run bs 2 "$HEFT" bench noise b.tsv --methods loss --seeds 1,,2 || return 1
+  run bv 2 "$HEFT" bench noise b.tsv --methods loss --valid b.tsv --valid-frac 0.2 || return 1
 }
 
 case_docs_current() {
