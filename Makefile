@@ -32,7 +32,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%-replay)
 
-.PHONY: all test asan demo bench fuzz clean
+.PHONY: all test asan demo bench bench-noise fuzz clean
 all: $(B)/libheft.a $(B)/libheft.so $(B)/heft
 
 $(B)/%.o: %.c
@@ -70,6 +70,11 @@ demo: all
 
 bench: all
 	./bench/run.sh $(B)
+
+# The noise-detection protocol of `heft bench noise` against scikit-learn
+# peers on real data (about 6 minutes; --quick for a shorter run).
+bench-noise: all
+	./bench/noise/run.sh $(B)
 
 # libFuzzer builds (clang): build/fuzz/NAME; run e.g.
 #   build-fuzz/fuzz/fuzz_criteo fuzz/corpus/fuzz_criteo
