@@ -48,8 +48,12 @@ int cli_model_predict(const cli_args *a, const char *model_path,
         if (!*pred)
             rc = cli_failf("out of memory");
         else if (heft_predict(m, *ds, *pred, cli_threads(a, 1),
-                              &err) != HEFT_OK)
+                              &err) != HEFT_OK) {
+            /* The library does not know the path; name the data file. */
+            if (!err.file[0])
+                snprintf(err.file, sizeof err.file, "%s", data_path);
             rc = cli_fail(&err);
+        }
     }
     heft_model_free(m);
     if (rc != CLI_OK) {

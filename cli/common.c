@@ -42,7 +42,7 @@ const cli_option cli_read_table[] = {
      "skip up to N malformed rows instead of failing"},
     {"threads", 0, CLI_INT, "N", 0, 1024, "0",
      "parser threads, 0 = all cores; when given, also the threads of "
-     "training, prediction and evaluation"},
+     "prediction, evaluation and scoring (SGD itself runs on one)"},
     CLI_END,
 };
 

@@ -13,18 +13,17 @@
  *                 (unsigned long long)err.line, err.column, err.msg);
  *         return 1;
  *     }
- *     heft_train_opts to = heft_train_opts_default();
- *     to.model = HEFT_MODEL_LR;
+ *     heft_train_opts to = heft_train_opts_default(HEFT_MODEL_LR);
  *     heft_model *m = NULL;
  *     if (heft_train(train, NULL, &to, &m, &err) != HEFT_OK) { ... }
  *     float *p = malloc(heft_dataset_rows(test) * sizeof *p);
- *     heft_predict(m, test, p, &err);
+ *     heft_predict(m, test, p, 1, &err);
  *     heft_metrics mt;
  *     heft_eval_opts eo = heft_eval_opts_default();
  *     heft_evaluate(heft_dataset_labels(test), p, heft_dataset_weights(test),
  *                   heft_dataset_groups(test), heft_dataset_rows(test), &eo,
  *                   &mt, &err);
- *     printf("auc %.4f logloss %.4f\n", mt.auc, mt.logloss);
+ *     printf("auc %.4f logloss %.4f\n", mt.auc.value, mt.logloss.value);
  *     free(p); heft_model_free(m); heft_dataset_free(train);
  *     heft_dataset_free(test);
  *
@@ -297,7 +296,8 @@ typedef struct heft_train_opts {
                                    0 = no early stopping (2)             */
     int shuffle;                /* shuffle rows each epoch (1)           */
     uint64_t seed;              /* (1)                                   */
-    int threads;                /* threads for evaluation (1)            */
+    int threads;                /* threads for prediction on valid;
+                                   SGD itself is single-threaded (1)     */
     const char *checkpoint_dir; /* save model after each epoch; NULL     */
     /* Called after each epoch with the model as it is then (valid only
      * during the call; copy what you need). Estimators that follow the

@@ -12,7 +12,11 @@ if [ -n "$line" ]; then
   set -- $line
   pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))
 fi
-[ $rc -ne 0 ] && [ -z "$line" ] && fail=$((fail + 1))
+# A non-zero exit with no failed test (LeakSanitizer reports after the
+# closing line, a crash before it) is a failure too.
+if [ $rc -ne 0 ] && { [ -z "$line" ] || [ "$3" -eq 0 ]; }; then
+  echo "FAIL heft-tests exited with status $rc" >&2; fail=$((fail + 1))
+fi
 for f in "$B"/fuzz/*-replay; do
   [ -e "$f" ] || continue
   n=$(basename "$f" -replay)

@@ -321,6 +321,37 @@ static void pred_task(void *p, int t, int nt)
     free(scratch);
 }
 
+/* Data hashed differently from the model (other bucket count, other field
+ * names at the same ids, more fields than the model has) would give
+ * confident nonsense, so it is refused. */
+heft_status heft__model_check_data(const heft_model *m, const heft_dataset *ds,
+                                   heft_error *err)
+{
+    const heft__schema *a = &m->schema, *b = &ds->schema;
+    if (b->hash_bits != m->hash_bits)
+        return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
+                         "the data is hashed into 2^%u buckets but the model "
+                         "into 2^%u; read it with the model's read options",
+                         b->hash_bits, m->hash_bits);
+    if (m->kind == HEFT_MODEL_MLP && b->n_fields > m->n_fields)
+        return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
+                         "the data has %u fields but the model %u; read it "
+                         "with the model's read options",
+                         b->n_fields, m->n_fields);
+    if (!a->field_names || !b->field_names)
+        return HEFT_OK;
+    for (unsigned f = 0; f < b->n_fields; f++) {
+        const char *x = f < a->n_fields ? a->field_names[f] : NULL;
+        if (!x || strcmp(x, b->field_names[f]) != 0)
+            return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
+                             "field %u of the data is '%s' but the model's "
+                             "is '%s': the data was not read with the "
+                             "model's read options",
+                             f, b->field_names[f], x ? x : "(none)");
+    }
+    return HEFT_OK;
+}
+
 heft_status heft_predict(const heft_model *m, const heft_dataset *ds,
                          float *out, int threads, heft_error *err)
 {
@@ -328,11 +359,9 @@ heft_status heft_predict(const heft_model *m, const heft_dataset *ds,
         return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
                          "heft_predict: model, dataset and output are "
                          "required");
-    if (ds->schema.hash_bits > m->hash_bits)
-        return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
-                         "the data is hashed into 2^%u buckets but the model "
-                         "has 2^%u; read it with the model's read options",
-                         ds->schema.hash_bits, m->hash_bits);
+    heft_status st = heft__model_check_data(m, ds, err);
+    if (st != HEFT_OK)
+        return st;
     int nt = heft__threads(threads ? threads : 1);
     if ((uint64_t)nt > ds->n_rows / 1024 + 1)
         nt = (int)(ds->n_rows / 1024 + 1);

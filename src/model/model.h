@@ -129,4 +129,9 @@ heft_status heft__objective_hvp(const heft_model *m, const heft_dataset *ds,
 
 void heft__sgrad_free(heft__sgrad *g);
 
+/* HEFT_OK when ds was hashed like m's training data (same bucket count,
+ * same field names at the same ids), else HEFT_EINVAL with a message. */
+heft_status heft__model_check_data(const heft_model *m, const heft_dataset *ds,
+                                   heft_error *err);
+
 #endif

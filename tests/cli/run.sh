@@ -228,6 +228,18 @@ case_missing_file() {
   no_leftovers out.hds
 }
 
+# Data hashed or laid out differently from the model is refused, naming
+# the file, instead of giving confident nonsense.
+case_eval_schema_mismatch() {
+  lr_model || return 1
+  run conv12 0 "$HEFT" convert g.tsv $GEN_FLAGS --hash-bits 12 -o h12.hds || return 1
+  run mism 1 "$HEFT" eval m.heft h12.hds || return 1
+  grep -q '^heft: h12.hds: the data is hashed into 2^12 buckets but the model into 2^20' mism.err ||
+    { say "unexpected message: $(cat mism.err)"; return 1; }
+  run mism2 1 "$HEFT" predict m.heft h12.hds -o p.txt || return 1
+  no_leftovers p.txt
+}
+
 case_empty_file() {
   : >empty.tsv
   run empty 1 "$HEFT" info empty.tsv --format tsv --label click || return 1
