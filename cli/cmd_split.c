@@ -64,6 +64,13 @@ static int assign(const cli_args *a, const heft_dataset *ds, split_parts *sp)
         so.by = strcmp(by, "time") == 0    ? HEFT_SPLIT_TIME
                 : strcmp(by, "group") == 0 ? HEFT_SPLIT_GROUP
                                            : HEFT_SPLIT_RANDOM;
+    /* A missing column is the caller's flag to fix: a usage error that
+     * names the file and the flag. */
+    if ((so.by == HEFT_SPLIT_GROUP && !heft_dataset_groups(ds)) ||
+        (so.by == HEFT_SPLIT_TIME && !heft_dataset_times(ds)))
+        return cli_usage_error(a->cmd, "%s: --by %s needs a %s column "
+                               "(--%s COL)", a->pos[0], by, by,
+                               so.by == HEFT_SPLIT_GROUP ? "group" : "time");
     so.test = cli_num(a, "test", 0.2);
     so.valid = cli_num(a, "valid", 0);
     so.seed = cli_u64(a, "seed", 1);

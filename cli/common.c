@@ -36,7 +36,8 @@ const cli_option cli_read_table[] = {
     {"cat", 0, CLI_STR, "COLS", 0, 0, NULL,
      "comma-separated categorical feature columns"},
     {"multi", 0, CLI_STR, "COL:SEP", 0, 0, NULL,
-     "multi-valued column and its separator (comma-separate several)"},
+     "multi-valued column and its separator (comma-separate several; a "
+     "comma separator is written \\,)"},
     {"ignore", 0, CLI_STR, "COLS", 0, 0, NULL, "columns to leave out"},
     {"max-bad-rows", 0, CLI_U64, "N", 0, 0, "0",
      "skip up to N malformed rows instead of failing"},

@@ -244,7 +244,11 @@ static heft_status row_feat(const heft__io_ctx *c, heft__io_blk *b,
                             r == HEFT__NUM_NONFINITE
                                 ? "NaN or infinity is not allowed in a "
                                   "numeric column"
-                                : "expected a number in a numeric column",
+                                : "expected a number in a numeric column "
+                                  "(columns not named in --num or --cat are "
+                                  "inferred from the first rows; name it in "
+                                  "--cat, or skip such rows with "
+                                  "--max-bad-rows)",
                             f);
         if (c->transform == HEFT_NUM_NONE && fabs(v) > FLT_MAX)
             return cell_err(c, e, HEFT_ERANGE, line, j,

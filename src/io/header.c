@@ -105,8 +105,9 @@ static heft_status set_feat(plan *pl, const char *item, int feat,
         char *colon = strrchr(name, ':');
         if (!colon || strlen(colon + 1) != 1 || colon == name)
             return heft__err(pl->err, HEFT_EINVAL, pl->c->name, 0, 0,
-                             "expected COL:SEP (one separator character) "
-                             "in --multi, got '%s'", item);
+                             "expected COL:SEP (one separator character; "
+                             "write a comma as \\,) in --multi, got '%s'",
+                             item);
         sep = colon[1];
         *colon = '\0';
     }

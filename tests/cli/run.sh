@@ -240,6 +240,16 @@ case_eval_schema_mismatch() {
   no_leftovers p.txt
 }
 
+# --by group/time without the column is a usage error naming file and flag.
+case_split_missing_column() {
+  gen_log || return 1
+  run nogrp 2 "$HEFT" split g.tsv --by group -o parts || return 1
+  grep -q '^heft: split: g.tsv: --by group needs a group column (--group COL)' nogrp.err ||
+    { say "unexpected message: $(cat nogrp.err)"; return 1; }
+  run notime 2 "$HEFT" split g.tsv --by time -o parts || return 1
+  no_leftovers parts.train.hds parts.test.hds
+}
+
 case_empty_file() {
   : >empty.tsv
   run empty 1 "$HEFT" info empty.tsv --format tsv --label click || return 1
