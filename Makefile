@@ -85,6 +85,6 @@ fuzz:
 	  clang $(WARN) $(DEFS) $(INC) -O1 -g -fsanitize=fuzzer,address,undefined $$f build-fuzz/libheft.a $(LIBS) -o build-fuzz/fuzz/$$n || exit 1; done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-nocodec
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
