@@ -468,12 +468,51 @@ static void report_bad_rows(const cli_args *a, const char *path,
         fprintf(stderr, "heft:   %s\n", heft_error_format(&e, buf, sizeof buf));
 }
 
+/* 1 if path is an .hds file (by its magic bytes, or --format hds). */
+static int is_hds(const char *path, const heft_read_opts *o)
+{
+    if (o->format == HEFT_FMT_HDS)
+        return 1;
+    if (strcmp(path, "-") == 0)
+        return 0;
+    char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    size_t n = fp ? fread(head, 1, sizeof head, fp) : 0;
+    if (fp)
+        fclose(fp);
+    return n == 8 && memcmp(head, "HEFTHDS", 8) == 0;
+}
+
+/* Column and hashing flags cannot change an .hds file, whose features were
+ * built by `heft convert`: refuse them on the command's main input rather
+ * than ignore them. */
+static int check_hds_flags(const cli_args *a, const char *path,
+                           const heft_read_opts *o)
+{
+    static const char *const row_cols[] = {"weight", "group", "time",
+                                           "position", NULL};
+    if (a->n_pos == 0 || strcmp(path, a->pos[a->n_pos - 1]) != 0 ||
+        !is_hds(path, o))
+        return CLI_OK;
+    for (int k = 0; k < 2; k++)
+        for (const char *const *f = k ? row_cols : schema_flags; *f; f++)
+            if (cli_given(a, *f))
+                return cli_usage_error(a->cmd,
+                                       "%s: --%s cannot change an .hds file; "
+                                       "give it to `heft convert` instead",
+                                       path, *f);
+    return CLI_OK;
+}
+
 int cli_read(const cli_args *a, const char *path, const heft_read_opts *o,
              heft_dataset **out)
 {
     heft_error err;
     memset(&err, 0, sizeof err);
     *out = NULL;
+    int rc = check_hds_flags(a, path, o);
+    if (rc != CLI_OK)
+        return rc;
     heft_status s = heft_dataset_read(path, o, out, &err);
     cli_progress_done();
     if (s != HEFT_OK) {

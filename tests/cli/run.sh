@@ -276,6 +276,19 @@ case_compressed_and_stdin() {
   done
 }
 
+# Flags that would change features or columns are refused on an .hds file
+# (its features were built by convert) instead of being ignored.
+case_hds_refuses_schema_flags() {
+  gen_log || return 1
+  run conv 0 "$HEFT" convert g.tsv $GEN_FLAGS -o g.hds || return 1
+  run hb 2 "$HEFT" train g.hds --hash-bits 18 -o x.heft || return 1
+  grep -q '^heft: train: g.hds: --hash-bits cannot change an .hds file' hb.err ||
+    { say "unexpected message: $(cat hb.err)"; return 1; }
+  no_leftovers x.heft || return 1
+  run grp 2 "$HEFT" info g.hds --group query_id || return 1
+  run ok 0 "$HEFT" info g.hds --threads 1 || return 1
+}
+
 case_empty_file() {
   : >empty.tsv
   run empty 1 "$HEFT" info empty.tsv --format tsv --label click || return 1
