@@ -76,6 +76,10 @@ bench: all
 bench-noise: all
 	./bench/noise/run.sh $(B)
 
+# Importance-estimator speed and memory on a 1M-row generated log.
+bench-score: all
+	./bench/score.sh $(B)
+
 # libFuzzer builds (clang): build/fuzz/NAME; run e.g.
 #   build-fuzz/fuzz/fuzz_criteo fuzz/corpus/fuzz_criteo
 fuzz:

@@ -152,8 +152,7 @@ double heft__sample_loss(const heft_model *m, const heft_dataset *ds,
                                    ds->label[i]);
 }
 
-/* Makes room for n pairs in g. */
-static heft_status sgrad_reserve(heft__sgrad *g, size_t n)
+heft_status heft__sgrad_reserve(heft__sgrad *g, size_t n)
 {
     if (g->cap >= n)
         return HEFT_OK;
@@ -178,7 +177,7 @@ heft_status heft__sample_grad(const heft_model *m, const heft_dataset *ds,
 {
     heft__row r = heft__ds_row(ds, i);
     gr->n = 0;
-    if (sgrad_reserve(gr, m->vt->grad_cap(m, r.nnz)) != HEFT_OK)
+    if (heft__sgrad_reserve(gr, m->vt->grad_cap(m, r.nnz)) != HEFT_OK)
         return HEFT_ENOMEM;
     double f;
     size_t n = m->vt->grad(m, &r, gr->idx, gr->g, &f, scratch);
@@ -229,7 +228,7 @@ static void hvp_task(void *p, int t, int nt)
     }
     for (uint64_t i = a; i < b; i++) {
         heft__row r = heft__ds_row(ds, i);
-        if (sgrad_reserve(&g, m->vt->grad_cap(m, r.nnz)) != HEFT_OK) {
+        if (heft__sgrad_reserve(&g, m->vt->grad_cap(m, r.nnz)) != HEFT_OK) {
             c->status[t] = HEFT_ENOMEM;
             break;
         }

@@ -128,6 +128,9 @@ heft_status heft__objective_hvp(const heft_model *m, const heft_dataset *ds,
                                 heft_error *err);
 
 void heft__sgrad_free(heft__sgrad *g);
+/* Makes room for n pairs in g (keeps its contents); HEFT_ENOMEM on
+ * failure, g unchanged. */
+heft_status heft__sgrad_reserve(heft__sgrad *g, size_t n);
 
 /* HEFT_OK when ds was hashed like m's training data (same bucket count,
  * same field names at the same ids), else HEFT_EINVAL with a message. */

@@ -19,33 +19,13 @@ typedef struct rows_ctx {
     heft__gw *w; /* (nt,) */
 } rows_ctx;
 
-/* Makes room for n pairs in g. */
-static heft_status reserve(heft__sgrad *g, size_t n)
-{
-    if (g->cap >= n)
-        return HEFT_OK;
-    size_t cap = g->cap ? g->cap : 64;
-    while (cap < n)
-        cap *= 2;
-    uint64_t *idx = heft__realloc(g->idx, cap, sizeof *idx);
-    if (!idx)
-        return HEFT_ENOMEM;
-    g->idx = idx;
-    double *v = heft__realloc(g->g, cap, sizeof *v);
-    if (!v)
-        return HEFT_ENOMEM;
-    g->g = v;
-    g->cap = cap;
-    return HEFT_OK;
-}
-
 /* Fills w->g with df/dtheta of row i and returns p. */
 static double row_df(heft__gw *w, const heft_dataset *ds, uint64_t i)
 {
     const heft_model *m = w->m;
     heft__row r = heft__ds_row(ds, i);
     w->g.n = 0;
-    if (reserve(&w->g, m->vt->grad_cap(m, r.nnz)) != HEFT_OK) {
+    if (heft__sgrad_reserve(&w->g, m->vt->grad_cap(m, r.nnz)) != HEFT_OK) {
         w->st = HEFT_ENOMEM;
         return 0;
     }
