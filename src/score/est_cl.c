@@ -52,19 +52,13 @@ static heft_status cl_fold(const cl_job *J, int f, float *w,
     const uint64_t n = tr->n_rows;
     for (uint64_t i = 0; i < n; i++)
         w[i] = J->fold[i] == f ? 0.0f : (tr->weight ? tr->weight[i] : 1.0f);
-    heft__est_view(tr, w, view);
-    heft_train_opts to = J->base;
-    to.seed = heft__seed_mix(J->o->seed, (uint64_t)f);
-    heft_model *m = NULL;
-    heft_status st = heft_train(view, NULL, &to, &m, err);
+    heft_model *m;
+    void *scratch;
+    heft_status st = heft__est_fit_view(
+        tr, w, view, &J->base, heft__seed_mix(J->o->seed, (uint64_t)f), "cl",
+        &m, &scratch, err);
     if (st != HEFT_OK)
         return st;
-    void *scratch = heft__malloc(1, m->vt->scratch_size(m));
-    if (!scratch) {
-        heft_model_free(m);
-        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
-                         "cl: out of memory for prediction scratch");
-    }
     for (uint64_t i = 0; i < n; i++)
         if (J->fold[i] == f)
             J->prob[i] = heft__est_prob(m, tr, i, scratch);

@@ -59,6 +59,16 @@ static inline double heft__est_soft(double p, float y)
 void heft__est_view(const heft_dataset *ds, const float *w,
                     heft_dataset *view);
 
+/* Trains a model on the view of ds with weights w (heft__est_view) from
+ * base with its seed set to seed, and allocates the model's prediction
+ * scratch. On success the caller frees *scratch and heft_model_free(*m);
+ * on failure both are NULL. who names the estimator in messages. */
+heft_status heft__est_fit_view(const heft_dataset *ds, const float *w,
+                               heft_dataset *view,
+                               const heft_train_opts *base, uint64_t seed,
+                               const char *who, heft_model **m,
+                               void **scratch, heft_error *err);
+
 /* The training options of the internal models of an estimator: o->train
  * with the given seed, one thread, and no callbacks, checkpoints or
  * validation-driven early stopping (the internal models train on their

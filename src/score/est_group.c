@@ -230,19 +230,13 @@ static heft_status grp_bag(grp_job *J, int b, int t, float *cnt, float *w,
     heft__est_bootstrap(J->o->seed, (uint64_t)b, J->G, cnt);
     for (uint64_t i = 0; i < tr->n_rows; i++)
         w[i] = cnt[J->gi[i]] * (tr->weight ? tr->weight[i] : 1.0f);
-    heft__est_view(tr, w, view);
-    heft_train_opts to = J->base;
-    to.seed = heft__seed_mix(J->o->seed, (uint64_t)b);
-    heft_model *m = NULL;
-    heft_status st = heft_train(view, NULL, &to, &m, err);
+    heft_model *m;
+    void *scratch;
+    heft_status st = heft__est_fit_view(
+        tr, w, view, &J->base, heft__seed_mix(J->o->seed, (uint64_t)b),
+        "group", &m, &scratch, err);
     if (st != HEFT_OK)
         return st;
-    void *scratch = heft__malloc(1, m->vt->scratch_size(m));
-    if (!scratch) {
-        heft_model_free(m);
-        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
-                         "group: out of memory for prediction scratch");
-    }
     for (uint64_t i = 0; i < tr->n_rows; i++)
         if (cnt[J->gi[i]] == 0) {
             const double p = heft__est_prob(m, tr, i, scratch);

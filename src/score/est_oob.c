@@ -54,6 +54,30 @@ void heft__est_view(const heft_dataset *ds, const float *w,
     view->map_len = 0;
 }
 
+heft_status heft__est_fit_view(const heft_dataset *ds, const float *w,
+                               heft_dataset *view,
+                               const heft_train_opts *base, uint64_t seed,
+                               const char *who, heft_model **m,
+                               void **scratch, heft_error *err)
+{
+    *m = NULL;
+    *scratch = NULL;
+    heft__est_view(ds, w, view);
+    heft_train_opts to = *base;
+    to.seed = seed;
+    heft_status st = heft_train(view, NULL, &to, m, err);
+    if (st != HEFT_OK)
+        return st;
+    *scratch = heft__malloc(1, (*m)->vt->scratch_size(*m));
+    if (!*scratch) {
+        heft_model_free(*m);
+        *m = NULL;
+        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
+                         "%s: out of memory for prediction scratch", who);
+    }
+    return HEFT_OK;
+}
+
 heft_train_opts heft__est_train_opts(const heft_score_opts *o, uint64_t seed)
 {
     heft_train_opts to = o->train;
@@ -191,19 +215,13 @@ static heft_status oob_bag(const oob_job *J, int b, const float *cnt,
     if (tr->weight)
         for (uint64_t i = 0; i < n; i++)
             w[i] = cnt[i] * tr->weight[i];
-    heft__est_view(tr, tr->weight ? w : cnt, view);
-    heft_train_opts to = J->base;
-    to.seed = heft__seed_mix(J->o->seed, (uint64_t)b);
-    heft_model *m = NULL;
-    heft_status st = heft_train(view, NULL, &to, &m, err);
+    heft_model *m;
+    void *scratch;
+    heft_status st = heft__est_fit_view(
+        tr, tr->weight ? w : cnt, view, &J->base,
+        heft__seed_mix(J->o->seed, (uint64_t)b), "oob", &m, &scratch, err);
     if (st != HEFT_OK)
         return st;
-    void *scratch = heft__malloc(1, m->vt->scratch_size(m));
-    if (!scratch) {
-        heft_model_free(m);
-        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
-                         "oob: out of memory for prediction scratch");
-    }
     for (uint64_t i = 0; i < n; i++) {
         if (cnt[i] != 0)
             continue;
