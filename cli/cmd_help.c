@@ -20,19 +20,17 @@ static int option_left(const cli_option *o, char *buf, size_t cap)
 
 enum { HELP_COL = 32, HELP_WIDTH = 79 };
 
-/* Writes text from column HELP_COL, wrapped before column HELP_WIDTH, then
- * tail unbroken (on a line of its own when it does not fit). */
-static void print_wrapped(const char *text, const char *tail, FILE *f)
+int cli_print_wrapped(const char *text, int indent, int width, FILE *f)
 {
-    int col = HELP_COL;
+    int col = indent;
     const char *p = text;
     while (*p) {
         const char *sp = strchr(p, ' ');
         int len = sp ? (int)(sp - p) : (int)strlen(p);
-        if (col > HELP_COL && col + 1 + len > HELP_WIDTH) {
-            fprintf(f, "\n%*s", HELP_COL, "");
-            col = HELP_COL;
-        } else if (col > HELP_COL) {
+        if (col > indent && col + 1 + len > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
             fputc(' ', f);
             col++;
         }
@@ -42,6 +40,14 @@ static void print_wrapped(const char *text, const char *tail, FILE *f)
         while (*p == ' ')
             p++;
     }
+    return col;
+}
+
+/* Writes text from column HELP_COL, wrapped before column HELP_WIDTH, then
+ * tail unbroken (on a line of its own when it does not fit). */
+static void print_wrapped(const char *text, const char *tail, FILE *f)
+{
+    int col = cli_print_wrapped(text, HELP_COL, HELP_WIDTH, f);
     if (col + 1 + (int)strlen(tail) > HELP_WIDTH)
         fprintf(f, "\n%*s%s\n", HELP_COL, "", tail);
     else

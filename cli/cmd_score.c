@@ -136,23 +136,7 @@ enum { METHOD_COL = 14, METHOD_WIDTH = 79 };
 /* Prints text from column METHOD_COL, wrapped before METHOD_WIDTH. */
 static void print_method_text(const char *text, FILE *f)
 {
-    int col = METHOD_COL;
-    for (const char *p = text; *p;) {
-        const char *sp = strchr(p, ' ');
-        int len = sp ? (int)(sp - p) : (int)strlen(p);
-        if (col > METHOD_COL && col + 1 + len > METHOD_WIDTH) {
-            fprintf(f, "\n%*s", METHOD_COL, "");
-            col = METHOD_COL;
-        } else if (col > METHOD_COL) {
-            fputc(' ', f);
-            col++;
-        }
-        fprintf(f, "%.*s", len, p);
-        col += len;
-        p += len;
-        while (*p == ' ')
-            p++;
-    }
+    cli_print_wrapped(text, METHOD_COL, METHOD_WIDTH, f);
     fputc('\n', f);
 }
 

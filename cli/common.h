@@ -235,4 +235,9 @@ void cli_forget_lib_tmp(char *tmp);
 /* JSON helpers: a number, or null for NAN and infinities. */
 void cli_json_num(FILE *f, double v);
 
+/* Writes text word by word, the cursor being at column indent, wrapping
+ * before column width onto lines indented by indent; returns the column
+ * where it stopped (no newline written). */
+int cli_print_wrapped(const char *text, int indent, int width, FILE *f);
+
 #endif
