@@ -32,7 +32,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%-replay)
 
-.PHONY: all test asan demo bench bench-noise fuzz clean
+.PHONY: all test asan demo bench bench-noise bench-score fuzz clean
 all: $(B)/libheft.a $(B)/libheft.so $(B)/heft
 
 $(B)/%.o: %.c
