@@ -73,6 +73,11 @@ typedef struct hess {
     uint64_t n_sel;
     double scale;         /* n_rows / n_sel */
     int threads;
+    /* lr only (else NULL): the fixed curvature weights and accumulators
+     * of the fast product (lr_hess_apply). */
+    double *lr_c;         /* (n_sel,) scale w_i p_i (1 - p_i)          */
+    double **lr_acc;      /* (lr_nt,) dense (n_params,); [0] unused    */
+    int lr_nt;
 } hess;
 
 typedef struct hvp_ud {
@@ -98,14 +103,121 @@ static void hvp_row(void *ud, heft__gw *w, uint64_t i, double p,
     }
 }
 
+/* ---- lr fast path ----------------------------------------------------
+ * For lr, df_i = (x_i, 1) and d2f = 0, so H_i v = c_i (x_i . v + v_b)
+ * (x_i, 1) with c_i = scale w_i p_i (1 - p_i) fixed across CG steps: c is
+ * formed once and each product is one pass over the CSR rows, in the same
+ * blocks, order and arithmetic as the generic path (hvp_row through
+ * heft__grad_accum), so the bits do not change. */
+
+typedef struct lr_hv_ctx {
+    const hess *h;
+    const double *v; /* NULL: fill h->lr_c instead */
+    double *out;
+} lr_hv_ctx;
+
+static void lr_hv_task(void *p, int t, int nt)
+{
+    const lr_hv_ctx *c = p;
+    const hess *h = c->h;
+    const heft_dataset *ds = h->ds;
+    const heft_model *m = h->m;
+    const uint64_t bias = m->n_params - 1;
+    const uint32_t mask = (uint32_t)(((uint64_t)1 << m->hash_bits) - 1);
+    const double *v = c->v;
+    double *acc = t == 0 ? c->out : h->lr_acc[t];
+    const uint64_t a = h->n_sel * (uint64_t)t / (uint64_t)nt;
+    const uint64_t b = h->n_sel * (uint64_t)(t + 1) / (uint64_t)nt;
+    if (v)
+        memset(acc, 0, (size_t)m->n_params * sizeof *acc);
+    for (uint64_t k = a; k < b; k++) {
+        const uint64_t i = h->rows ? h->rows[k] : k;
+        if (!v) {
+            heft__row r = heft__ds_row(ds, i);
+            const double pr = heft__sigmoid(m->vt->logit(m, &r, NULL));
+            const double wi = (ds->weight ? ds->weight[i] : 1.0) * h->scale;
+            h->lr_c[k] = wi * pr * (1 - pr);
+            continue;
+        }
+        const uint64_t r0 = ds->row_ptr[i], r1 = ds->row_ptr[i + 1];
+        const uint32_t *feat = ds->feat + r0;
+        const float *val = ds->val + r0;
+        if (k + 2 < b) {
+            /* The buckets of a row two ahead: the random reads of v and
+             * acc are what this loop waits on. */
+            const uint64_t i2 = h->rows ? h->rows[k + 2] : k + 2;
+            for (uint64_t j = ds->row_ptr[i2]; j < ds->row_ptr[i2 + 1]; j++) {
+                __builtin_prefetch(&v[ds->feat[j] & mask], 0, 1);
+                __builtin_prefetch(&acc[ds->feat[j] & mask], 1, 1);
+            }
+        }
+        double d = 0;
+        for (uint64_t j = 0; j < r1 - r0; j++)
+            d += (double)val[j] * v[feat[j] & mask];
+        d += 1.0 * v[bias];
+        const double s = h->lr_c[k] * d;
+        for (uint64_t j = 0; j < r1 - r0; j++)
+            acc[feat[j] & mask] += s * (double)val[j];
+        acc[bias] += s * 1.0;
+    }
+}
+
+/* Sets up the lr fast path on h (threads as heft__grad_accum picks
+ * them); HEFT_ENOMEM leaves h on the generic path. */
+static heft_status lr_hess_init(hess *h)
+{
+    int nt = h->threads < 1 ? 1 : h->threads;
+    if ((uint64_t)nt > h->n_sel / 4096 + 1)
+        nt = (int)(h->n_sel / 4096 + 1);
+    if ((uint64_t)nt > h->n_sel)
+        nt = h->n_sel ? (int)h->n_sel : 1;
+    h->lr_nt = nt;
+    h->lr_c = heft__malloc(h->n_sel ? (size_t)h->n_sel : 1, sizeof *h->lr_c);
+    h->lr_acc = heft__calloc((size_t)nt, sizeof *h->lr_acc);
+    int ok = h->lr_c && h->lr_acc;
+    for (int t = 1; ok && t < nt; t++)
+        ok = (h->lr_acc[t] = heft__malloc((size_t)h->m->n_params,
+                                          sizeof **h->lr_acc)) != NULL;
+    if (!ok)
+        return HEFT_ENOMEM;
+    lr_hv_ctx c = {h, NULL, NULL};
+    heft__parallel(nt, lr_hv_task, &c);
+    return HEFT_OK;
+}
+
+static void lr_hess_free(hess *h)
+{
+    for (int t = 1; h->lr_acc && t < h->lr_nt; t++)
+        free(h->lr_acc[t]);
+    free(h->lr_acc);
+    free(h->lr_c);
+    h->lr_acc = NULL;
+    h->lr_c = NULL;
+}
+
+/* out = sum_i H_i v on the lr fast path, accumulators added in thread
+ * order. */
+static void lr_hess_apply(const hess *h, const double *v, double *out)
+{
+    lr_hv_ctx c = {h, v, out};
+    heft__parallel(h->lr_nt, lr_hv_task, &c);
+    const size_t np = (size_t)h->m->n_params;
+    for (int t = 1; t < h->lr_nt; t++)
+        for (size_t k = 0; k < np; k++)
+            out[k] += h->lr_acc[t][k];
+}
+
 /* out = (H + lambda I) v. */
 static heft_status hess_apply(const hess *h, const double *v, double lambda,
                               double *out, heft_error *err)
 {
     hvp_ud u = {h, v};
-    heft_status st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel,
-                                      h->threads, HEFT__GR_DF, hvp_row, &u,
-                                      out, err);
+    heft_status st = HEFT_OK;
+    if (h->lr_c)
+        lr_hess_apply(h, v, out);
+    else
+        st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel, h->threads,
+                              HEFT__GR_DF, hvp_row, &u, out, err);
     const double d = h->m->l2 + lambda;
     for (size_t k = 0; st == HEFT_OK && k < (size_t)h->m->n_params; k++)
         out[k] += d * v[k];
@@ -231,7 +343,7 @@ heft_status heft__influence_solve(const heft_model *m,
                          damping, max_iter, tol);
     const size_t np = (size_t)m->n_params;
     const uint64_t n = train->n_rows;
-    hess h = {m, train, NULL, n, 1.0, threads};
+    hess h = {m, train, NULL, n, 1.0, threads, NULL, NULL, 0};
     heft_status st = HEFT_OK;
     if (hess_rows > 0 && n > hess_rows) {
         st = even_sample(n, hess_rows, (uint64_t **)&h.rows);
@@ -248,10 +360,14 @@ heft_status heft__influence_solve(const heft_model *m,
         st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
                        "out of memory for conjugate gradients over %zu "
                        "parameters", np);
+    if (st == HEFT_OK && m->kind == HEFT_MODEL_LR &&
+        lr_hess_init(&h) != HEFT_OK)
+        lr_hess_free(&h); /* out of memory: the generic path still works */
     if (st == HEFT_OK)
         st = precond(&h, damping, v.d, err);
     if (st == HEFT_OK)
         st = cg_loop(&h, b, damping, max_iter, tol, s, &v, info, err);
+    lr_hess_free(&h);
     free((void *)h.rows);
     free(v.r);
     free(v.p);
@@ -348,8 +464,12 @@ static heft_status influence_run(heft__score_ctx *c, float **cols,
     }
     if (st == HEFT_OK) {
         infl_ctx ic = {s, cols[0]};
-        st = heft__grad_rows(m, c->train, c->threads, HEFT__GR_LOSS,
-                             infl_row, &ic, err);
+        if (m->kind == HEFT_MODEL_LR)
+            st = heft__lr_grad_dot(m, c->train, s, c->threads, 0, NULL,
+                                   cols[0]);
+        else
+            st = heft__grad_rows(m, c->train, c->threads, HEFT__GR_LOSS,
+                                 infl_row, &ic, err);
     }
     free(g);
     free(s);

@@ -25,7 +25,9 @@
  * Cost: per checkpoint, G_t once over the validation rows (dense, one
  * accumulator per thread), then per training row one sparse gradient and
  * its dot product with G_t: O(gradient nonzeros) per row, never a
- * validation-by-training product. Memory: G_t and one double per row.
+ * validation-by-training product (for lr the gradient is w (p - y) x, so
+ * the dot product is formed straight from the row: heft__lr_grad_dot).
+ * Memory: G_t and one double per row.
  * For selfinf the bucket that occurs twice in a row is summed before the
  * norm (a small per-thread hash table).
  */
@@ -100,7 +102,10 @@ static heft_status trace(heft__score_ctx *c, int self, double *acc,
         if (G)
             st = heft__grad_sum(m, c->valid, c->threads, G, err);
         trac_ctx tc = {G, tr->step[t], acc};
-        if (st == HEFT_OK)
+        if (st == HEFT_OK && G && m->kind == HEFT_MODEL_LR)
+            st = heft__lr_grad_dot(m, c->train, G, c->threads, tr->step[t],
+                                   acc, NULL);
+        else if (st == HEFT_OK)
             st = heft__grad_rows(m, c->train, c->threads, HEFT__GR_LOSS,
                                  self ? selfinf_row : tracin_row, &tc, err);
     }

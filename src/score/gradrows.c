@@ -277,3 +277,63 @@ heft_status heft__grad_sum(const heft_model *m, const heft_dataset *ds,
     return heft__grad_accum(m, ds, NULL, ds->n_rows, threads, HEFT__GR_LOSS,
                             sum_row, NULL, out, err);
 }
+
+/* ---- logistic regression fast path ------------------------------------ */
+
+typedef struct lr_dot_ctx {
+    const heft_model *m;
+    const heft_dataset *ds;
+    const double *v;
+    double eta;
+    double *acc;
+    float *col;
+} lr_dot_ctx;
+
+/* One thread's block of heft__lr_grad_dot: the logit as lr_logit forms it
+ * and the dot product as heft__sgrad_dot forms it on the gradient
+ * heft__sample_grad writes (x_j s in row order, then the bias s), so the
+ * bits match the generic path. */
+static void lr_dot_task(void *p, int t, int nt)
+{
+    const lr_dot_ctx *c = p;
+    const heft_dataset *ds = c->ds;
+    const float *th = c->m->theta;
+    const double *v = c->v;
+    const uint64_t bias = c->m->n_params - 1;
+    const uint32_t mask = (uint32_t)(((uint64_t)1 << c->m->hash_bits) - 1);
+    const uint64_t n = ds->n_rows;
+    const uint64_t a = n * (uint64_t)t / (uint64_t)nt;
+    const uint64_t b = n * (uint64_t)(t + 1) / (uint64_t)nt;
+    for (uint64_t i = a; i < b; i++) {
+        const uint64_t r0 = ds->row_ptr[i], r1 = ds->row_ptr[i + 1];
+        const uint32_t *feat = ds->feat + r0;
+        const float *val = ds->val + r0;
+        const uint32_t nnz = (uint32_t)(r1 - r0);
+        double f = th[bias];
+        for (uint32_t j = 0; j < nnz; j++)
+            f += (double)val[j] * th[feat[j] & mask];
+        const double w = ds->weight ? ds->weight[i] : 1.0;
+        const double s =
+            w * (heft__sigmoid(f) - heft__score_y01(ds->label[i]));
+        double d = 0;
+        for (uint32_t j = 0; j < nnz; j++)
+            d += ((double)val[j] * s) * v[feat[j] & mask];
+        d += (1.0 * s) * v[bias];
+        if (c->acc)
+            c->acc[i] += c->eta * d;
+        else
+            c->col[i] = (float)d;
+    }
+}
+
+heft_status heft__lr_grad_dot(const heft_model *m, const heft_dataset *ds,
+                              const double *v, int threads, double eta,
+                              double *acc, float *col)
+{
+    int nt = threads < 1 ? 1 : threads;
+    if ((uint64_t)nt > ds->n_rows)
+        nt = ds->n_rows ? (int)ds->n_rows : 1;
+    lr_dot_ctx c = {m, ds, v, eta, acc, col};
+    heft__parallel(nt, lr_dot_task, &c);
+    return HEFT_OK;
+}

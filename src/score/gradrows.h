@@ -104,6 +104,17 @@ static inline double heft__sgrad_dot(const heft__sgrad *g, const double *v)
 heft_status heft__grad_sum(const heft_model *m, const heft_dataset *ds,
                            int threads, double *out, heft_error *err);
 
+/* Logistic regression only (m->kind == HEFT_MODEL_LR): for every row i
+ * of ds, d_i = grad l_i . v with grad l_i the loss gradient
+ * heft__sample_grad forms and v dense (n_params,), bit for bit as
+ * heft__sgrad_dot on that gradient, without materialising it. With acc
+ * (n_rows,) non-NULL, acc[i] += eta d_i; else col[i] = (float)d_i. Rows
+ * are split into contiguous blocks over threads; each writes its own
+ * slots, so the result does not depend on the thread count. */
+heft_status heft__lr_grad_dot(const heft_model *m, const heft_dataset *ds,
+                              const double *v, int threads, double eta,
+                              double *acc, float *col);
+
 /* Label clamped to [0,1] as the loss sees it (grades >= 1 are clicks). */
 static inline double heft__score_y01(float y)
 {
