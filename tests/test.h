@@ -28,6 +28,9 @@ const char *heft_test_tmpdir(void);
 const char *heft_test_write(const char *name, const void *buf, size_t len);
 /* Path of a file under the data dir, or NULL (and a SKIP) if missing. */
 const char *heft_test_data(const char *rel);
+/* AUROC of "low value = flipped" (ties count half) by a pairwise count over
+ * v[0..n): the oracle for noise-detection checks; NAN without both kinds. */
+double heft_test_auroc_low(const float *v, const uint8_t *flipped, size_t n);
 
 #define CHECK(c)                                                              \
     do {                                                                      \

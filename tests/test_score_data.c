@@ -142,24 +142,6 @@ static heft_status run_est(const heft__estimator *e, heft__score_ctx *c,
     return e->run(c, out, err);
 }
 
-/* P(flipped row scores lower than clean row), ties half: the AUROC of
- * "low value" as a detector of flipped labels. */
-static double detect_auroc(const float *v, const uint8_t *flipped, size_t n)
-{
-    double win = 0, pairs = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!flipped[i])
-            continue;
-        for (size_t j = 0; j < n; j++) {
-            if (flipped[j])
-                continue;
-            win += v[i] < v[j] ? 1.0 : (v[i] == v[j] ? 0.5 : 0.0);
-            pairs += 1;
-        }
-    }
-    return win / pairs;
-}
-
 /* ---- oob ------------------------------------------------------------------ */
 
 /* The oracle: the bootstrap loop written out, with copies of the data. */
@@ -555,10 +537,10 @@ void test_score_noise_detect(void)
     float *oob[2], *cl[2];
     CHECK_OK(run_est(&heft__est_oob, &c, oob, NULL));
     CHECK_OK(run_est(&heft__est_cl, &c, cl, NULL));
-    const double a_oob = detect_auroc(oob[0], s.flipped, s.n);
-    const double a_soft = detect_auroc(oob[1], s.flipped, s.n);
-    const double a_cl = detect_auroc(cl[0], s.flipped, s.n);
-    const double a_ok = detect_auroc(cl[1], s.flipped, s.n);
+    const double a_oob = heft_test_auroc_low(oob[0], s.flipped, s.n);
+    const double a_soft = heft_test_auroc_low(oob[1], s.flipped, s.n);
+    const double a_cl = heft_test_auroc_low(cl[0], s.flipped, s.n);
+    const double a_ok = heft_test_auroc_low(cl[1], s.flipped, s.n);
     if (a_oob <= 0.8 || a_soft <= 0.8 || a_cl <= 0.8 || a_ok <= 0.7)
         heft_test_fail(__FILE__, __LINE__,
                        "AUROC oob %.3f oob_soft %.3f cl %.3f cl_ok %.3f",

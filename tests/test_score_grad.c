@@ -133,23 +133,6 @@ static double max_abs(const double *a, size_t n)
     return m;
 }
 
-/* AUROC of "low score = flipped" (ties count half), by a pairwise count. */
-static double auroc_low(const float *s, const uint8_t *fl, size_t n)
-{
-    double num = 0, pairs = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!fl[i])
-            continue;
-        for (size_t j = 0; j < n; j++) {
-            if (fl[j])
-                continue;
-            num += s[i] < s[j] ? 1 : (s[i] == s[j] ? 0.5 : 0);
-            pairs++;
-        }
-    }
-    return pairs > 0 ? num / pairs : NAN;
-}
-
 /* ---- el2n / grand ------------------------------------------------------ */
 
 void test_el2n_grand_direct_loop(void)
@@ -737,7 +720,7 @@ void test_score_grad_finds_noise(void)
     for (size_t e = 0; e < sizeof est / sizeof est[0]; e++) {
         heft_error err;
         CHECK_OK(est[e]->run(&c, &s, &err));
-        double auc = auroc_low(s, fl, n);
+        double auc = heft_test_auroc_low(s, fl, n);
         /* el2n and grand are hardness scores: noise scores high. */
         if (est[e] == &heft__est_el2n || est[e] == &heft__est_grand)
             auc = 1 - auc;
