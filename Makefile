@@ -20,7 +20,8 @@ LIBS += $(shell $(PKG_CONFIG) --libs libzstd)
 endif
 
 B ?= build
-INC := -Ifuzz -Iinclude -Isrc/core -Isrc/io -Isrc/data -Isrc/model -Isrc/eval -Isrc/score
+INC := -Ifuzz -Iinclude -Isrc/core -Isrc/io -Isrc/data -Isrc/model -Isrc/eval -Isrc/score \
+       -Isrc/select -Isrc/audit -Isrc/features -Isrc/bench -Isrc/report
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(DEFS) $(INC) -fPIC -MMD -MP
 
 LIB_SRC := $(wildcard src/*/*.c)

@@ -495,27 +495,12 @@ static void json_array(FILE *f, const double *x, size_t n)
     fputc(']', f);
 }
 
-/* Writes s as a JSON string (file names may hold quotes or backslashes). */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void print_json(const bench_ctx *c, FILE *f)
 {
     const bench_acc *acc = &c->acc;
     size_t R = acc->n_runs;
     fputs("{\"data\":", f);
-    json_str(f, c->a->pos[1]);
+    cli_json_str(f, c->a->pos[1]);
     fprintf(f, ",\"rows\":%zu,\"valid_rows\":%zu,\"flip\":",
             heft_dataset_rows(c->train),
             c->valid ? heft_dataset_rows(c->valid) : (size_t)0);
@@ -531,7 +516,7 @@ static void print_json(const bench_ctx *c, FILE *f)
     fputs(",\"methods\":{", f);
     for (size_t j = 0; j < acc->n_cols; j++) {
         fprintf(f, "%s", j ? "," : "");
-        json_str(f, acc->name[j]);
+        cli_json_str(f, acc->name[j]);
         fputs(":{\"f1_at_k\":", f);
         cli_json_num(f, mean(acc->f1[j], R));
         fputs(",\"auroc\":", f);

@@ -108,8 +108,10 @@ void cli_print_overview(FILE *f)
                "Usage: heft [--quiet] COMMAND [ARGS] [OPTIONS]\n"
                "       heft --version\n\nCommands:\n",
             heft_version());
-    for (const cli_command *const *c = cli_commands; *c; c++)
-        fprintf(f, "  %-10s%s\n", (*c)->name, (*c)->summary);
+    for (size_t i = 0; i < cli_n_commands; i++)
+        if (cli_commands[i])
+            fprintf(f, "  %-10s%s\n", cli_commands[i]->name,
+                    cli_commands[i]->summary);
     fprintf(f, "\nGlobal options:\n");
     fprintf(f, "  %-30s%s\n", "-V, --version",
             "print the version and the compiled-in codecs");

@@ -89,7 +89,8 @@ typedef struct cli_args {
 } cli_args;
 
 /* Every command, in the order `heft help` lists them (main.c). */
-extern const cli_command *const cli_commands[];
+extern const cli_command *const cli_commands[]; /* entries may be NULL */
+extern const size_t cli_n_commands;
 const cli_command *cli_find_command(const char *name);
 
 /* The shared tables (common.c). */
@@ -232,8 +233,10 @@ void cli_track_tmp(char *tmp, int add);
 char *cli_track_lib_tmp(const char *path);
 void cli_forget_lib_tmp(char *tmp);
 
-/* JSON helpers: a number, or null for NAN and infinities. */
+/* JSON helpers: a number, or null for NAN and infinities; a string with
+ * quotes, backslashes and control characters escaped. */
 void cli_json_num(FILE *f, double v);
+void cli_json_str(FILE *f, const char *s);
 
 /* Writes text word by word, the cursor being at column indent, wrapping
  * before column width onto lines indented by indent; returns the column

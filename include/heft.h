@@ -520,4 +520,13 @@ heft_status heft_gen(const char *path, const char *truth_path,
 #ifdef __cplusplus
 }
 #endif
+
+/* Acting on scores (issue 4): selection, benchmark tasks, the test-set
+ * audit, feature importance and the HTML report. */
+#include "heft_select.h"
+#include "heft_bench.h"
+#include "heft_audit.h"
+#include "heft_features.h"
+#include "heft_report.h"
+
 #endif /* HEFT_H */

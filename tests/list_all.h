@@ -9,3 +9,8 @@
 #include "list_score_driver.h"
 #include "list_score_data.h"
 #include "list_score_grad.h"
+#include "list_select.h"
+#include "list_audit.h"
+#include "list_features.h"
+#include "list_report.h"
+#include "list_bench.h"

@@ -138,7 +138,7 @@ flips.
 
 ## Reference
 EOF
-for c in train predict eval convert info split score bench gen demo help; do
+for c in $("$HEFT" help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'); do
   printf '\n### heft %s\n\n```text\n' "$c"
   "$HEFT" help "$c"
   printf '```\n'

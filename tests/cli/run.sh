@@ -22,7 +22,8 @@ cd "$T" || exit 2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 pass=0 fail=0
-COMMANDS="train predict eval convert info split score bench gen demo help"
+# The commands `heft help` lists (every one gets the help checks below).
+COMMANDS=$("$HEFT" help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }')
 
 # say MSG: a failure detail (the case then returns 1).
 say() { echo "  $*"; }
@@ -754,6 +755,11 @@ case_docs_current() {
   diff -u "$HERE/../../docs/cli.md" cli.md >docs.diff ||
     { say "docs/cli.md is stale (tests/cli/gendoc.sh BUILD > docs/cli.md):"; head -20 docs.diff; return 1; }
 }
+
+# More cases, one file per area (tests/cli/cases_*.sh), in the same style.
+for f in "$HERE"/cases_*.sh; do
+  [ -e "$f" ] && . "$f"
+done
 
 ALL_CASES=$(declare -F | awk '$3 ~ /^case_/ { print $3 }')
 CASES=${*:-$ALL_CASES}

@@ -1,0 +1,1 @@
+/* Tests of audit (issue 4). */

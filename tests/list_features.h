@@ -1,0 +1,1 @@
+/* Tests of features (issue 4). */
