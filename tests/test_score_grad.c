@@ -483,7 +483,7 @@ void test_influence_hessian_sample(void)
     const double n0 = ddot(s0, s0, np);
     REQUIRE(n0 > 0);
     /* The relative error of s falls as the sample grows, and is small with
-     * half the rows (in heft, 2^18 rows and more). */
+     * half the rows (in heft, 2^17 rows and more). */
     double prev = INFINITY;
     const uint64_t sizes[] = {1250, 2500, 5000, 10000};
     for (size_t z = 0; z < 4; z++) {

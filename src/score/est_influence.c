@@ -42,8 +42,8 @@
  * For mlp the Hessian-vector product is a finite difference of gradients,
  * so the scores are approximate.
  *
- * Large data: with more than 2^18 training rows, H is estimated from 2^18
- * evenly spaced rows, scaled by n / 2^18 (the subsampled Hessian of
+ * Large data: with more than 2^17 training rows, H is estimated from 2^17
+ * evenly spaced rows, scaled by n / 2^17 (the subsampled Hessian of
  * R. H. Byrd, G. M. Chin, W. Neveitt, J. Nocedal, "On the Use of
  * Stochastic Hessian Information in Optimization Methods for Machine
  * Learning", SIAM J. Optim. 2011); gradients and scores still use every
@@ -54,8 +54,10 @@
  *
  * Cost: one pass over the validation rows for g_V, one over the Hessian
  * rows for the preconditioner and one per CG step, and one pass over the
- * training rows for the scores. Memory: six dense vectors of n_params
- * doubles (plus a per-thread accumulator for each product).
+ * training rows for the scores. Memory: for lr, a copy of the sampled
+ * rows' entries and vectors over the touched buckets (see the lr system
+ * below); else six dense vectors of n_params doubles (plus a per-thread
+ * accumulator for each product).
  */
 #include "estimator.h"
 #include "gradrows.h"
@@ -73,11 +75,6 @@ typedef struct hess {
     uint64_t n_sel;
     double scale;         /* n_rows / n_sel */
     int threads;
-    /* lr only (else NULL): the fixed curvature weights and accumulators
-     * of the fast product (lr_hess_apply). */
-    double *lr_c;         /* (n_sel,) scale w_i p_i (1 - p_i)          */
-    double **lr_acc;      /* (lr_nt,) dense (n_params,); [0] unused    */
-    int lr_nt;
 } hess;
 
 typedef struct hvp_ud {
@@ -103,125 +100,294 @@ static void hvp_row(void *ud, heft__gw *w, uint64_t i, double p,
     }
 }
 
-/* ---- lr fast path ----------------------------------------------------
- * For lr, df_i = (x_i, 1) and d2f = 0, so H_i v = c_i (x_i . v + v_b)
- * (x_i, 1) with c_i = scale w_i p_i (1 - p_i) fixed across CG steps: c is
- * formed once and each product is one pass over the CSR rows, in the same
- * blocks, order and arithmetic as the generic path (hvp_row through
- * heft__grad_accum), so the bits do not change. */
+/* The linear system CG solves: A s = b of dimension n, A applied by
+ * apply(ud, v, out) and d (n,) its positive diagonal preconditioner. */
+typedef struct cg_op {
+    size_t n;
+    heft_status (*apply)(void *ud, const double *v, double *out,
+                         heft_error *err);
+    void *ud;
+} cg_op;
 
-typedef struct lr_hv_ctx {
+/* Generic models: A = H + lambda I over every parameter. */
+typedef struct gen_op {
     const hess *h;
-    const double *v; /* NULL: fill h->lr_c instead */
-    double *out;
-} lr_hv_ctx;
+    double lambda;
+} gen_op;
 
-static void lr_hv_task(void *p, int t, int nt)
+static heft_status gen_apply(void *ud, const double *v, double *out,
+                             heft_error *err)
 {
-    const lr_hv_ctx *c = p;
-    const hess *h = c->h;
-    const heft_dataset *ds = h->ds;
-    const heft_model *m = h->m;
-    const uint64_t bias = m->n_params - 1;
-    const uint32_t mask = (uint32_t)(((uint64_t)1 << m->hash_bits) - 1);
-    const double *v = c->v;
-    double *acc = t == 0 ? c->out : h->lr_acc[t];
-    const uint64_t a = h->n_sel * (uint64_t)t / (uint64_t)nt;
-    const uint64_t b = h->n_sel * (uint64_t)(t + 1) / (uint64_t)nt;
-    if (v)
-        memset(acc, 0, (size_t)m->n_params * sizeof *acc);
-    for (uint64_t k = a; k < b; k++) {
-        const uint64_t i = h->rows ? h->rows[k] : k;
-        if (!v) {
-            heft__row r = heft__ds_row(ds, i);
-            const double pr = heft__sigmoid(m->vt->logit(m, &r, NULL));
-            const double wi = (ds->weight ? ds->weight[i] : 1.0) * h->scale;
-            h->lr_c[k] = wi * pr * (1 - pr);
-            continue;
-        }
-        const uint64_t r0 = ds->row_ptr[i], r1 = ds->row_ptr[i + 1];
-        const uint32_t *feat = ds->feat + r0;
-        const float *val = ds->val + r0;
-        if (k + 2 < b) {
-            /* The buckets of a row two ahead: the random reads of v and
-             * acc are what this loop waits on. */
-            const uint64_t i2 = h->rows ? h->rows[k + 2] : k + 2;
-            for (uint64_t j = ds->row_ptr[i2]; j < ds->row_ptr[i2 + 1]; j++) {
-                __builtin_prefetch(&v[ds->feat[j] & mask], 0, 1);
-                __builtin_prefetch(&acc[ds->feat[j] & mask], 1, 1);
-            }
-        }
-        double d = 0;
-        for (uint64_t j = 0; j < r1 - r0; j++)
-            d += (double)val[j] * v[feat[j] & mask];
-        d += 1.0 * v[bias];
-        const double s = h->lr_c[k] * d;
-        for (uint64_t j = 0; j < r1 - r0; j++)
-            acc[feat[j] & mask] += s * (double)val[j];
-        acc[bias] += s * 1.0;
-    }
-}
-
-/* Sets up the lr fast path on h (threads as heft__grad_accum picks
- * them); HEFT_ENOMEM leaves h on the generic path. */
-static heft_status lr_hess_init(hess *h)
-{
-    int nt = h->threads < 1 ? 1 : h->threads;
-    if ((uint64_t)nt > h->n_sel / 4096 + 1)
-        nt = (int)(h->n_sel / 4096 + 1);
-    if ((uint64_t)nt > h->n_sel)
-        nt = h->n_sel ? (int)h->n_sel : 1;
-    h->lr_nt = nt;
-    h->lr_c = heft__malloc(h->n_sel ? (size_t)h->n_sel : 1, sizeof *h->lr_c);
-    h->lr_acc = heft__calloc((size_t)nt, sizeof *h->lr_acc);
-    int ok = h->lr_c && h->lr_acc;
-    for (int t = 1; ok && t < nt; t++)
-        ok = (h->lr_acc[t] = heft__malloc((size_t)h->m->n_params,
-                                          sizeof **h->lr_acc)) != NULL;
-    if (!ok)
-        return HEFT_ENOMEM;
-    lr_hv_ctx c = {h, NULL, NULL};
-    heft__parallel(nt, lr_hv_task, &c);
-    return HEFT_OK;
-}
-
-static void lr_hess_free(hess *h)
-{
-    for (int t = 1; h->lr_acc && t < h->lr_nt; t++)
-        free(h->lr_acc[t]);
-    free(h->lr_acc);
-    free(h->lr_c);
-    h->lr_acc = NULL;
-    h->lr_c = NULL;
-}
-
-/* out = sum_i H_i v on the lr fast path, accumulators added in thread
- * order. */
-static void lr_hess_apply(const hess *h, const double *v, double *out)
-{
-    lr_hv_ctx c = {h, v, out};
-    heft__parallel(h->lr_nt, lr_hv_task, &c);
-    const size_t np = (size_t)h->m->n_params;
-    for (int t = 1; t < h->lr_nt; t++)
-        for (size_t k = 0; k < np; k++)
-            out[k] += h->lr_acc[t][k];
-}
-
-/* out = (H + lambda I) v. */
-static heft_status hess_apply(const hess *h, const double *v, double lambda,
-                              double *out, heft_error *err)
-{
+    const gen_op *g = ud;
+    const hess *h = g->h;
     hvp_ud u = {h, v};
-    heft_status st = HEFT_OK;
-    if (h->lr_c)
-        lr_hess_apply(h, v, out);
-    else
-        st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel, h->threads,
-                              HEFT__GR_DF, hvp_row, &u, out, err);
-    const double d = h->m->l2 + lambda;
+    heft_status st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel,
+                                      h->threads, HEFT__GR_DF, hvp_row, &u,
+                                      out, err);
+    const double d = h->m->l2 + g->lambda;
     for (size_t k = 0; st == HEFT_OK && k < (size_t)h->m->n_params; k++)
         out[k] += d * v[k];
     return st;
+}
+
+/* ---- lr: the system on the buckets the Hessian rows touch ---------------
+ * For lr, df_i = (x_i, 1) and d2f = 0, so H_i v = c_i (x_i . v + v_b)
+ * (x_i, 1) with c_i = scale w_i p_i (1 - p_i) fixed across CG steps, and H
+ * is zero on every bucket no Hessian row touches. There (H + lambda I) is
+ * (l2 + lambda) I, so s_k = b_k / (l2 + lambda) exactly (0 when l2 +
+ * lambda = 0: the minimum-norm solution), and CG runs on the touched
+ * buckets alone, renumbered 0..nb-1 by falling frequency (ties by bucket)
+ * with the bias last. The renumbering keeps the vectors CG reads and
+ * writes small and puts the most frequent buckets, which most entries
+ * reach, in a few cache lines: each product then costs one pass over the
+ * sample's entries at cache speed rather than at memory latency. The
+ * residual on the untouched buckets is zero, so CG's residual is the full
+ * system's and the stopping rule (relative to the full |b|) is unchanged. */
+typedef struct lr_sys {
+    const hess *h;
+    double lambda;
+    size_t nb;        /* touched buckets; the system has nb + 1 unknowns */
+    uint32_t *glob;   /* (nb,) bucket of each local index               */
+    uint64_t *ptr;    /* (n_sel + 1,) entry offsets into lidx            */
+    uint32_t *lidx;   /* local index of every sample entry              */
+    float *lval;      /* its value (a contiguous copy: the sample rows
+                         are spread over the data, the copy streams)    */
+    double *c;        /* (n_sel,) the curvature weights c_i              */
+    double **acc;     /* (nt,) per-thread products; [0] is the output    */
+    int nt;
+    const double *v;  /* the direction of the product being formed      */
+} lr_sys;
+
+typedef struct bucket_count {
+    uint32_t n, bucket;
+} bucket_count;
+
+static int by_count_desc(const void *a, const void *b)
+{
+    const bucket_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* Row i of the sample's CSR slice: its entries in ds. */
+static uint64_t sample_row(const hess *h, uint64_t k)
+{
+    return h->rows ? h->rows[k] : k;
+}
+
+/* Block [a, b) of the sample that thread t of nt handles. */
+static void sample_block(const hess *h, int t, int nt, uint64_t *a,
+                         uint64_t *b)
+{
+    *a = h->n_sel * (uint64_t)t / (uint64_t)nt;
+    *b = h->n_sel * (uint64_t)(t + 1) / (uint64_t)nt;
+}
+
+/* Numbering, in two parallel passes over the sample: cnt[t] counts the
+ * buckets of thread t's rows; then (cnt[0] holding every bucket's local
+ * index) lidx is filled. */
+typedef struct num_ctx {
+    const hess *h;
+    lr_sys *L;
+    uint32_t **cnt; /* (nt,) each (2^hash_bits,) */
+    int fill;
+} num_ctx;
+
+static void num_task(void *p, int t, int nt)
+{
+    num_ctx *c = p;
+    const hess *h = c->h;
+    const heft_dataset *ds = h->ds;
+    const uint32_t mask = (uint32_t)(((uint64_t)1 << h->m->hash_bits) - 1);
+    uint64_t a, b;
+    sample_block(h, t, nt, &a, &b);
+    for (uint64_t k = a; k < b; k++) {
+        const uint64_t i = sample_row(h, k);
+        const uint32_t *feat = ds->feat + ds->row_ptr[i];
+        const uint64_t nnz = ds->row_ptr[i + 1] - ds->row_ptr[i];
+        if (c->fill) {
+            const uint32_t *loc = c->cnt[0];
+            uint32_t *out = c->L->lidx + c->L->ptr[k];
+            for (uint64_t j = 0; j < nnz; j++)
+                out[j] = loc[feat[j] & mask];
+            memcpy(c->L->lval + c->L->ptr[k], ds->val + ds->row_ptr[i],
+                   (size_t)nnz * sizeof *c->L->lval);
+        } else {
+            uint32_t *cnt = c->cnt[t];
+            for (uint64_t j = 0; j < nnz; j++)
+                cnt[feat[j] & mask]++;
+        }
+    }
+}
+
+/* Numbers the touched buckets (L->glob, L->nb) and fills L->ptr/lidx,
+ * with L->nt threads. */
+static heft_status lr_number(lr_sys *L)
+{
+    const hess *h = L->h;
+    const heft_dataset *ds = h->ds;
+    const size_t nbk = (size_t)1 << h->m->hash_bits;
+    uint32_t *cnt[64] = {NULL};
+    num_ctx nc = {h, L, cnt, 0};
+    heft_status st = HEFT_OK;
+    for (int t = 0; t < L->nt; t++)
+        if (!(cnt[t] = heft__calloc(nbk, sizeof *cnt[t])))
+            st = HEFT_ENOMEM;
+    L->ptr = heft__malloc((size_t)h->n_sel + 1, sizeof *L->ptr);
+    if (!L->ptr)
+        st = HEFT_ENOMEM;
+    uint64_t nnz = 0;
+    for (uint64_t k = 0; st == HEFT_OK && k < h->n_sel; k++) {
+        const uint64_t i = sample_row(h, k);
+        L->ptr[k] = nnz;
+        nnz += ds->row_ptr[i + 1] - ds->row_ptr[i];
+    }
+    bucket_count *bc = NULL;
+    size_t nb = 0;
+    if (st == HEFT_OK) {
+        L->ptr[h->n_sel] = nnz;
+        heft__parallel(L->nt, num_task, &nc);
+        for (size_t b = 0; b < nbk; b++) {
+            for (int t = 1; t < L->nt; t++)
+                cnt[0][b] += cnt[t][b];
+            nb += cnt[0][b] != 0;
+        }
+        bc = heft__malloc(nb ? nb : 1, sizeof *bc);
+        L->glob = heft__malloc(nb ? nb : 1, sizeof *L->glob);
+        L->lidx = heft__malloc(nnz ? (size_t)nnz : 1, sizeof *L->lidx);
+        L->lval = heft__malloc(nnz ? (size_t)nnz : 1, sizeof *L->lval);
+        if (!bc || !L->glob || !L->lidx || !L->lval)
+            st = HEFT_ENOMEM;
+    }
+    if (st == HEFT_OK) {
+        size_t t = 0;
+        for (size_t b = 0; b < nbk; b++)
+            if (cnt[0][b])
+                bc[t++] = (bucket_count){cnt[0][b], (uint32_t)b};
+        qsort(bc, nb, sizeof *bc, by_count_desc);
+        for (size_t j = 0; j < nb; j++) {
+            L->glob[j] = bc[j].bucket;
+            cnt[0][bc[j].bucket] = (uint32_t)j;
+        }
+        nc.fill = 1;
+        heft__parallel(L->nt, num_task, &nc);
+        L->nb = nb;
+    }
+    free(bc);
+    for (int t = 0; t < L->nt; t++)
+        free(cnt[t]);
+    return st;
+}
+
+/* One thread's block: with L->v == NULL the curvature weights c_k and
+ * the diagonal sum_k c_k x_kj^2 into L->acc[t]; else the product
+ * L->acc[t] = sum_k c_k (x_k . v) x_k, both in local indices. */
+static void lr_task(void *p, int t, int nt)
+{
+    lr_sys *L = p;
+    const hess *h = L->h;
+    const heft_dataset *ds = h->ds;
+    uint64_t a, b;
+    sample_block(h, t, nt, &a, &b);
+    const double *v = L->v;
+    double *acc = L->acc[t];
+    const size_t bias = L->nb;
+    memset(acc, 0, (L->nb + 1) * sizeof *acc);
+    for (uint64_t k = a; k < b; k++) {
+        const uint64_t i = sample_row(h, k);
+        const uint32_t *li = L->lidx + L->ptr[k];
+        const float *val = L->lval + L->ptr[k];
+        const uint64_t nnz = L->ptr[k + 1] - L->ptr[k];
+        if (!v) {
+            heft__row r = heft__ds_row(ds, i);
+            const double pr = heft__sigmoid(h->m->vt->logit(h->m, &r, NULL));
+            const double wi = (ds->weight ? ds->weight[i] : 1.0) * h->scale;
+            const double ck = L->c[k] = wi * pr * (1 - pr);
+            for (uint64_t j = 0; j < nnz; j++)
+                acc[li[j]] += ck * (double)val[j] * (double)val[j];
+            acc[bias] += ck;
+            continue;
+        }
+        double d = v[bias];
+        for (uint64_t j = 0; j < nnz; j++)
+            d += (double)val[j] * v[li[j]];
+        const double s = L->c[k] * d;
+        for (uint64_t j = 0; j < nnz; j++)
+            acc[li[j]] += s * (double)val[j];
+        acc[bias] += s;
+    }
+}
+
+/* Forms L->acc[0] = the threads' sum (lr_task with L->v). */
+static void lr_run(lr_sys *L)
+{
+    const size_t n = L->nb + 1;
+    heft__parallel(L->nt, lr_task, L);
+    for (int t = 1; t < L->nt; t++)
+        for (size_t k = 0; k < n; k++)
+            L->acc[0][k] += L->acc[t][k];
+}
+
+/* out = (H + lambda I) v on the local unknowns. */
+static heft_status lr_apply(void *ud, const double *v, double *out,
+                            heft_error *err)
+{
+    lr_sys *L = ud;
+    const size_t n = L->nb + 1;
+    L->v = v;
+    L->acc[0] = out;
+    lr_run(L);
+    const double d = L->h->m->l2 + L->lambda;
+    for (size_t k = 0; k < n; k++)
+        out[k] += d * v[k];
+    (void)err;
+    return HEFT_OK;
+}
+
+static void lr_free(lr_sys *L)
+{
+    for (int t = 1; L->acc && t < L->nt; t++)
+        free(L->acc[t]);
+    free(L->acc);
+    free(L->c);
+    free(L->glob);
+    free(L->ptr);
+    free(L->lidx);
+    free(L->lval);
+}
+
+/* Builds L (lambda and h set): numbering, weights, accumulators, and the
+ * preconditioner d (nb + 1,) = diag(H) + l2 + lambda on the local
+ * unknowns (*d owned). */
+static heft_status lr_init(lr_sys *L, double **d)
+{
+    const hess *h = L->h;
+    int nt = h->threads < 1 ? 1 : h->threads;
+    if ((uint64_t)nt > h->n_sel / 4096 + 1)
+        nt = (int)(h->n_sel / 4096 + 1);
+    L->nt = nt > 64 ? 64 : nt;
+    heft_status st = lr_number(L);
+    if (st != HEFT_OK)
+        return st;
+    const size_t n = L->nb + 1;
+    L->c = heft__malloc(h->n_sel ? (size_t)h->n_sel : 1, sizeof *L->c);
+    L->acc = heft__calloc((size_t)L->nt, sizeof *L->acc);
+    *d = heft__malloc(n, sizeof **d);
+    int ok = L->c && L->acc && *d;
+    for (int t = 1; ok && t < L->nt; t++)
+        ok = (L->acc[t] = heft__malloc(n, sizeof **L->acc)) != NULL;
+    if (!ok)
+        return HEFT_ENOMEM;
+    L->v = NULL;
+    L->acc[0] = *d;
+    lr_run(L);
+    for (size_t k = 0; k < n; k++) {
+        (*d)[k] += h->m->l2 + L->lambda;
+        if (!((*d)[k] > 0))
+            (*d)[k] = 1;
+    }
+    return HEFT_OK;
 }
 
 static void gn_diag_row(void *ud, heft__gw *w, uint64_t i, double p,
@@ -244,30 +410,31 @@ static double dot(const double *a, const double *b, size_t n)
     return s;
 }
 
-/* Vectors of one CG solve, each (n_params,). */
+/* Vectors of one CG solve, each (op->n,). */
 typedef struct cg_vecs {
     double *r, *p, *q, *d; /* residual, direction, A p, preconditioner */
 } cg_vecs;
 
-/* The CG iteration proper: s from 0 on vectors v (d holds the diagonal). */
-static heft_status cg_loop(const hess *h, const double *b, double lambda,
+/* The CG iteration proper: s from 0 on vectors v (d holds the diagonal);
+ * stops when |r| <= tol bn (bn: the norm of the full right-hand side). */
+static heft_status cg_loop(const cg_op *op, const double *b, double bn,
                            int max_iter, double tol, double *s, cg_vecs *v,
                            heft__cg_info *info, heft_error *err)
 {
-    const size_t np = (size_t)h->m->n_params;
-    double rz = 0;
+    const size_t np = op->n;
+    double rz = 0, rr = 0;
     for (size_t k = 0; k < np; k++) {
         s[k] = 0;
         v->r[k] = b[k];
         v->p[k] = b[k] / v->d[k];
         rz += v->r[k] * v->p[k];
+        rr += b[k] * b[k];
     }
-    const double bn = sqrt(dot(b, b, np));
-    double rn = bn;
+    double rn = sqrt(rr);
     int it = 0;
     heft_status st = HEFT_OK;
     while (bn > 0 && rn > tol * bn && it < max_iter) {
-        st = hess_apply(h, v->p, lambda, v->q, err);
+        st = op->apply(op->ud, v->p, v->q, err);
         if (st != HEFT_OK)
             break;
         const double pq = dot(v->p, v->q, np);
@@ -276,7 +443,8 @@ static heft_status cg_loop(const hess *h, const double *b, double lambda,
             break;
         }
         const double alpha = rz / pq;
-        double rz_new = 0, rr = 0;
+        double rz_new = 0;
+        rr = 0;
         for (size_t k = 0; k < np; k++) {
             s[k] += alpha * v->p[k];
             v->r[k] -= alpha * v->q[k];
@@ -295,7 +463,8 @@ static heft_status cg_loop(const hess *h, const double *b, double lambda,
     return st;
 }
 
-/* The preconditioner d = diag of the Gauss-Newton part + l2 + lambda. */
+/* The generic preconditioner d = diag of the Gauss-Newton part + l2 +
+ * lambda over every parameter. */
 static heft_status precond(const hess *h, double lambda, double *d,
                            heft_error *err)
 {
@@ -325,6 +494,73 @@ static heft_status even_sample(uint64_t n, uint64_t m, uint64_t **out)
     return HEFT_OK;
 }
 
+/* Allocates v's vectors (n,) except d; HEFT_ENOMEM names the size. */
+static heft_status cg_alloc(cg_vecs *v, size_t n, heft_error *err)
+{
+    v->r = heft__malloc(n, sizeof *v->r);
+    v->p = heft__malloc(n, sizeof *v->p);
+    v->q = heft__malloc(n, sizeof *v->q);
+    if (v->r && v->p && v->q)
+        return HEFT_OK;
+    return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
+                     "out of memory for conjugate gradients over %zu "
+                     "unknowns", n);
+}
+
+static void cg_free(cg_vecs *v)
+{
+    free(v->r);
+    free(v->p);
+    free(v->q);
+    free(v->d);
+}
+
+/* lr: CG on the touched buckets, the rest in closed form (see above). */
+static heft_status solve_lr(const hess *h, const double *b, double lambda,
+                            int max_iter, double tol, double *s,
+                            heft__cg_info *info, heft_error *err)
+{
+    const size_t np = (size_t)h->m->n_params;
+    lr_sys L;
+    memset(&L, 0, sizeof L);
+    L.h = h;
+    L.lambda = lambda;
+    cg_vecs v = {NULL, NULL, NULL, NULL};
+    double *bl = NULL, *sl = NULL;
+    heft_status st = lr_init(&L, &v.d);
+    const size_t n = L.nb + 1;
+    if (st == HEFT_OK) {
+        bl = heft__malloc(n, sizeof *bl);
+        sl = heft__malloc(n, sizeof *sl);
+        if (!bl || !sl)
+            st = HEFT_ENOMEM;
+    }
+    if (st != HEFT_OK)
+        st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
+                       "out of memory for the influence system");
+    if (st == HEFT_OK)
+        st = cg_alloc(&v, n, err);
+    if (st == HEFT_OK) {
+        for (size_t j = 0; j < L.nb; j++)
+            bl[j] = b[L.glob[j]];
+        bl[L.nb] = b[np - 1];
+        const double bn = sqrt(dot(b, b, np));
+        cg_op op = {n, lr_apply, &L};
+        st = cg_loop(&op, bl, bn, max_iter, tol, sl, &v, info, err);
+        const double dg = h->m->l2 + lambda;
+        for (size_t k = 0; k < np; k++)
+            s[k] = dg > 0 ? b[k] / dg : 0;
+        for (size_t j = 0; j < L.nb; j++)
+            s[L.glob[j]] = sl[j];
+        s[np - 1] = sl[L.nb];
+    }
+    cg_free(&v);
+    free(bl);
+    free(sl);
+    lr_free(&L);
+    return st;
+}
+
 heft_status heft__influence_solve(const heft_model *m,
                                   const heft_dataset *train, const double *b,
                                   double damping, int max_iter, double tol,
@@ -343,36 +579,34 @@ heft_status heft__influence_solve(const heft_model *m,
                          damping, max_iter, tol);
     const size_t np = (size_t)m->n_params;
     const uint64_t n = train->n_rows;
-    hess h = {m, train, NULL, n, 1.0, threads, NULL, NULL, 0};
+    hess h = {m, train, NULL, n, 1.0, threads};
     heft_status st = HEFT_OK;
     if (hess_rows > 0 && n > hess_rows) {
         st = even_sample(n, hess_rows, (uint64_t **)&h.rows);
+        if (st != HEFT_OK)
+            return heft__err(err, st, NULL, 0, 0, "out of memory");
         h.n_sel = hess_rows;
         h.scale = (double)n / (double)hess_rows;
     }
     info->hess_rows = h.n_sel;
-    cg_vecs v;
-    v.r = heft__malloc(np, sizeof *v.r);
-    v.p = heft__malloc(np, sizeof *v.p);
-    v.q = heft__malloc(np, sizeof *v.q);
-    v.d = heft__malloc(np, sizeof *v.d);
-    if (st != HEFT_OK || !v.r || !v.p || !v.q || !v.d)
-        st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
-                       "out of memory for conjugate gradients over %zu "
-                       "parameters", np);
-    if (st == HEFT_OK && m->kind == HEFT_MODEL_LR &&
-        lr_hess_init(&h) != HEFT_OK)
-        lr_hess_free(&h); /* out of memory: the generic path still works */
+    if (m->kind == HEFT_MODEL_LR) {
+        st = solve_lr(&h, b, damping, max_iter, tol, s, info, err);
+        free((void *)h.rows);
+        return st;
+    }
+    cg_vecs v = {NULL, NULL, NULL, heft__malloc(np, sizeof *v.d)};
+    st = cg_alloc(&v, np, err);
+    if (st == HEFT_OK && !v.d)
+        st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
     if (st == HEFT_OK)
         st = precond(&h, damping, v.d, err);
+    gen_op g = {&h, damping};
+    cg_op op = {np, gen_apply, &g};
     if (st == HEFT_OK)
-        st = cg_loop(&h, b, damping, max_iter, tol, s, &v, info, err);
-    lr_hess_free(&h);
+        st = cg_loop(&op, b, sqrt(dot(b, b, np)), max_iter, tol, s, &v,
+                     info, err);
     free((void *)h.rows);
-    free(v.r);
-    free(v.p);
-    free(v.q);
-    free(v.d);
+    cg_free(&v);
     return st;
 }
 
@@ -382,7 +616,7 @@ heft_status heft__influence_solve(const heft_model *m,
 
 /* Training rows beyond which H is estimated from an evenly spaced sample
  * of this many (see the file comment). */
-#define HESS_ROWS ((uint64_t)1 << 18)
+#define HESS_ROWS ((uint64_t)1 << 17)
 
 typedef struct infl_ctx {
     const double *s;
