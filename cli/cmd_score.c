@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const cli_option score_opts[] = {
     {"output", 'o', CLI_STR, "SCORES", 0, 0, CLI_REQUIRED,
@@ -32,6 +33,10 @@ static const cli_option score_opts[] = {
     {"from", 0, CLI_STR, "MODEL", 0, 0, NULL,
      "score with this trained model (its kind and schema) instead of "
      "training one; methods that retrain still train models of its kind"},
+    {"checkpoints", 0, CLI_STR, "DIR", 0, 0, NULL,
+     "with --from: the model's own epoch checkpoints (DIR/epoch-N.heftm "
+     "from `heft train --checkpoints DIR`) as the trajectory of aum, "
+     "forget, tracin and selfinf, instead of training one"},
     {"seed", 0, CLI_U64, "S", 0, 0, "1",
      "random seed of the methods and of training"},
     {"probs", 0, CLI_STR, "FILE", 0, 0, NULL,
@@ -689,6 +694,9 @@ static int check_usage(const cli_args *a)
                                out);
     if (cli_given(a, "from") && cli_given(a, "model"))
         return cli_usage_error(a->cmd, "give --model or --from, not both");
+    if (cli_given(a, "checkpoints") && !cli_given(a, "from"))
+        return cli_usage_error(a->cmd, "--checkpoints needs --from MODEL "
+                                       "(the model they belong to)");
     if (cli_given(a, "valid-embeddings") && !cli_given(a, "embeddings"))
         return cli_usage_error(a->cmd,
                                "--valid-embeddings needs --embeddings");
@@ -702,18 +710,50 @@ static int check_usage(const cli_args *a)
 /* Everything score reads, owned together (freed by inputs_free). */
 typedef struct inputs {
     heft_model *model;
+    heft_model **ckpt; /* (n_ckpt) --checkpoints, epochs 1.. in order */
+    int n_ckpt;
     heft_dataset *train, *valid;
     matrix probs, emb, vemb;
 } inputs;
 
 static void inputs_free(inputs *in)
 {
+    for (int e = 0; e < in->n_ckpt; e++)
+        heft_model_free(in->ckpt[e]);
+    free(in->ckpt);
     heft_model_free(in->model);
     heft_dataset_free(in->train);
     heft_dataset_free(in->valid);
     free(in->probs.v);
     free(in->emb.v);
     free(in->vemb.v);
+}
+
+/* Loads DIR/epoch-1.heftm, DIR/epoch-2.heftm, ... up to the first that
+ * does not exist (at least one must) into in->ckpt. */
+static int read_checkpoints(const char *dir, inputs *in)
+{
+    char path[4096];
+    heft_error err;
+    for (int e = 1;; e++) {
+        int len = snprintf(path, sizeof path, "%s/epoch-%d.heftm", dir, e);
+        if (len < 0 || (size_t)len >= sizeof path)
+            return cli_failf("--checkpoints: directory name too long");
+        if (access(path, F_OK) != 0) {
+            if (e > 1)
+                return CLI_OK;
+            return cli_failf("--checkpoints: %s: no such file (expected the "
+                             "epoch checkpoints of `heft train "
+                             "--checkpoints %s`)", path, dir);
+        }
+        heft_model **mm = realloc(in->ckpt, (size_t)e * sizeof *mm);
+        if (!mm)
+            return cli_failf("out of memory");
+        in->ckpt = mm;
+        if (heft_model_load(path, &in->ckpt[e - 1], &err) != HEFT_OK)
+            return cli_fail(&err);
+        in->n_ckpt = e;
+    }
 }
 
 /* Reads the model (--from), TRAIN, --valid and the outside matrices. */
@@ -727,6 +767,8 @@ static int read_inputs(const cli_args *a, inputs *in)
             return cli_fail(&err);
         heft_model_read_opts(in->model, &ro);
         rc = cli_read_opts_overlay(a, &ro, "the model");
+        if (rc == CLI_OK && cli_given(a, "checkpoints"))
+            rc = read_checkpoints(cli_str(a, "checkpoints"), in);
     } else {
         rc = cli_read_opts(a, &ro);
     }
@@ -797,6 +839,8 @@ static int run_score(const cli_args *a)
     so.embeddings = in.emb.v;
     so.valid_embeddings = in.vemb.v;
     so.embed_dim = in.emb.cols;
+    so.checkpoints = (const heft_model *const *)in.ckpt;
+    so.n_checkpoints = in.n_ckpt;
     double t0 = cli_now();
     heft_status st = heft_score(in.train, in.valid, in.model, &so, &s, &err);
     free(methods);

@@ -375,6 +375,13 @@ typedef struct heft_score_opts {
     const float *embeddings;
     const float *valid_embeddings;
     size_t embed_dim;
+    /* The given model's own training trajectory: its checkpoints after
+     * epochs 1..n_checkpoints in order (`heft train --checkpoints`), of
+     * the model's kind and layout. aum, forget, tracin and selfinf then
+     * use them instead of training a trajectory of their own; every
+     * epoch's step is the nominal step of o->train. NULL = train one. */
+    const heft_model *const *checkpoints;
+    int n_checkpoints;
     heft_log_fn log;
     void *log_ud;
     heft_progress_fn progress;

@@ -357,6 +357,73 @@ void test_score_trajectory_given_model(void)
     heft_dataset_free(ds);
 }
 
+/* The given model's own checkpoints (heft train --checkpoints) are the
+ * same trajectory the driver would train with the same options and seed:
+ * every trajectory method gives the same bits either way, and bad
+ * checkpoint lists are clear errors. */
+void test_score_given_checkpoints(void)
+{
+    heft_dataset *ds = toy(12, 120, 5, 4, 1);
+    heft_dataset *va = toy(13, 40, 5, 4, 0);
+    REQUIRE(ds && va);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/ckpt", heft_test_tmpdir());
+    heft_score_opts o = heft_score_opts_default(HEFT_MODEL_LR);
+    o.train.epochs = 3;
+    o.seed = 5;
+    heft_train_opts to = o.train;
+    to.seed = 5;
+    to.checkpoint_dir = dir;
+    heft_model *m = NULL, *ck[3] = {NULL, NULL, NULL};
+    heft_error err;
+    CHECK_OK(heft_train(ds, NULL, &to, &m, &err));
+    REQUIRE(m);
+    for (int e = 0; e < 3; e++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/epoch-%d.heftm", dir, e + 1);
+        CHECK_OK(heft_model_load(path, &ck[e], &err));
+        REQUIRE(ck[e]);
+    }
+    o.methods = "aum,forget,tracin,selfinf";
+    heft_scores *a = NULL, *b = NULL;
+    CHECK_OK(heft_score(ds, va, m, &o, &a, &err));
+    o.checkpoints = (const heft_model *const *)ck;
+    o.n_checkpoints = 3;
+    CHECK_OK(heft_score(ds, va, m, &o, &b, &err));
+    REQUIRE(a && b);
+    for (size_t c = 0; c < heft_scores_cols(a); c++)
+        CHECK(memcmp(heft_scores_col(a, c), heft_scores_col(b, c),
+                     120 * sizeof(float)) == 0);
+    heft_scores_free(b);
+    b = NULL;
+    /* Out of order, and without the model they belong to. */
+    const heft_model *swapped[2] = {ck[1], ck[0]};
+    o.checkpoints = swapped;
+    o.n_checkpoints = 2;
+    CHECK(heft_score(ds, va, m, &o, &b, &err) == HEFT_EINVAL);
+    CHECK(strstr(err.msg, "epoch") != NULL && b == NULL);
+    o.checkpoints = (const heft_model *const *)ck;
+    CHECK(heft_score(ds, va, NULL, &o, &b, &err) == HEFT_EINVAL);
+    CHECK(strstr(err.msg, "model") != NULL && b == NULL);
+    /* Another layout. */
+    heft_score_opts of = heft_score_opts_default(HEFT_MODEL_FM);
+    of.train.epochs = 1;
+    heft_model *fm = NULL;
+    CHECK_OK(heft_train(ds, NULL, &of.train, &fm, &err));
+    const heft_model *wrong[1] = {fm};
+    o.checkpoints = wrong;
+    o.n_checkpoints = 1;
+    CHECK(heft_score(ds, va, m, &o, &b, &err) == HEFT_EINVAL);
+    CHECK(strstr(err.msg, "layout") != NULL && b == NULL);
+    heft_model_free(fm);
+    heft_scores_free(a);
+    for (int e = 0; e < 3; e++)
+        heft_model_free(ck[e]);
+    heft_model_free(m);
+    heft_dataset_free(ds);
+    heft_dataset_free(va);
+}
+
 /* ---- the driver ------------------------------------------------------------ */
 
 void test_score_method_list(void)

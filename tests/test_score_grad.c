@@ -767,7 +767,7 @@ void test_score_grad_bad_input(void)
     c.valid = big;
     CHECK(heft__est_influence.run(&c, &col, &err) == HEFT_EINVAL);
     CHECK(strstr(err.msg, "2^") != NULL);
-    heft__trajectory traj = {1, &m, (double[]){0.1}};
+    heft__trajectory traj = {1, &m, (double[]){0.1}, 1};
     c.traj = &traj;
     CHECK(heft__est_tracin.run(&c, &col, &err) == HEFT_EINVAL);
     CHECK(strstr(err.msg, "2^") != NULL);

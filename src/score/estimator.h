@@ -15,12 +15,14 @@
 
 /* The training trajectory: the model after each epoch of one training run
  * on the whole training set with the score options' train settings (the
- * run that also yields the final model when none was given). Shared by
- * aum, forget, tracin, selfinf; built on first use. */
+ * run that also yields the final model when none was given), or the given
+ * model's own checkpoints (heft_score_opts.checkpoints). Shared by aum,
+ * forget, tracin, selfinf; built on first use. */
 typedef struct heft__trajectory {
     int n_epochs;
     heft_model **epoch_models; /* (n_epochs) owned snapshots */
     double *step;              /* (n_epochs) nominal step size per epoch */
+    int borrowed;              /* 1: epoch_models are the caller's      */
 } heft__trajectory;
 
 typedef struct heft__score_ctx {

@@ -231,7 +231,7 @@ static void trajectory_free(heft__trajectory *t)
 {
     if (!t)
         return;
-    for (int e = 0; e < t->n_epochs; e++)
+    for (int e = 0; e < t->n_epochs && !t->borrowed; e++)
         heft_model_free(t->epoch_models[e]);
     free(t->epoch_models);
     free(t->step);
@@ -315,11 +315,44 @@ static heft_status train_with_snapshots(heft__score_ctx *c,
     return HEFT_OK;
 }
 
+/* The trajectory of the given checkpoints (o->checkpoints), borrowed. */
+static heft_status borrow_checkpoints(heft__score_ctx *c,
+                                      heft__trajectory **traj,
+                                      heft_error *err)
+{
+    const heft_score_opts *o = c->o;
+    heft__trajectory *t = heft__calloc(1, sizeof *t);
+    heft_model **mm = heft__calloc((size_t)o->n_checkpoints, sizeof *mm);
+    double *step = heft__calloc((size_t)o->n_checkpoints, sizeof *step);
+    if (!t || !mm || !step) {
+        free(t);
+        free(mm);
+        free(step);
+        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    const double eta = resolved_lr(&o->train);
+    for (int e = 0; e < o->n_checkpoints; e++) {
+        mm[e] = (heft_model *)o->checkpoints[e];
+        step[e] = eta;
+    }
+    t->n_epochs = o->n_checkpoints;
+    t->epoch_models = mm;
+    t->step = step;
+    t->borrowed = 1;
+    *traj = t;
+    return HEFT_OK;
+}
+
 heft_status heft__score_trajectory(heft__score_ctx *c,
                                    const heft__trajectory **out,
                                    heft_error *err)
 {
     *out = NULL;
+    if (!c->traj && c->o->checkpoints) {
+        heft_status st = borrow_checkpoints(c, &c->traj, err);
+        if (st != HEFT_OK)
+            return st;
+    }
     if (!c->traj) {
         heft_status st = train_with_snapshots(c, &c->traj, NULL, err);
         if (st != HEFT_OK)
@@ -625,6 +658,36 @@ static heft_status filter_valid(const heft_score_opts *o, int have_valid,
     return HEFT_OK;
 }
 
+/* The given checkpoints must be models of m's kind and layout, epochs
+ * 1, 2, ... in order. */
+static heft_status check_checkpoints(const heft_score_opts *o,
+                                     const heft_model *m, heft_error *err)
+{
+    if (!o->checkpoints)
+        return o->n_checkpoints == 0
+                   ? HEFT_OK
+                   : BAD("n_checkpoints is %d but no checkpoints are given",
+                         o->n_checkpoints);
+    if (o->n_checkpoints < 1)
+        return BAD("checkpoints given but n_checkpoints is %d",
+                   o->n_checkpoints);
+    for (int e = 0; e < o->n_checkpoints; e++) {
+        const heft_model *k = o->checkpoints[e];
+        if (!k || k->kind != m->kind || k->n_params != m->n_params ||
+            k->hash_bits != m->hash_bits || k->n_fields != m->n_fields)
+            return BAD("checkpoint %d is not a %s model with the layout of "
+                       "the given model (%llu parameters, 2^%u buckets, %u "
+                       "fields)", e + 1, heft_model_kind_name(m->kind),
+                       (unsigned long long)m->n_params, m->hash_bits,
+                       m->n_fields);
+        if (k->epochs_trained != e + 1)
+            return BAD("checkpoint %d holds the model after epoch %d; "
+                       "give epochs 1, 2, ... in order", e + 1,
+                       k->epochs_trained);
+    }
+    return HEFT_OK;
+}
+
 static void ctx_free(heft__score_ctx *c)
 {
     trajectory_free(c->traj);
@@ -651,8 +714,11 @@ static heft_status ctx_setup(heft__score_ctx *c, const heft_model *model,
                        "the model has 2^%u; read it with the model's read "
                        "options", tr->schema.hash_bits, model->hash_bits);
         c->model = model;
-        return HEFT_OK;
+        return check_checkpoints(c->o, model, err);
     }
+    if (c->o->checkpoints)
+        return BAD("checkpoints are the trajectory of a given model: pass "
+                   "the model they belong to as well");
     const double t0 = now_s();
     st = train_with_snapshots(c, &c->traj, owned, err);
     c->model = *owned;
