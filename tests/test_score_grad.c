@@ -185,6 +185,7 @@ void test_el2n_grand_direct_loop(void)
         for (size_t i = 0; i < n; i++)
             diff += e1[i] != e[i];
         CHECK(diff > n / 2);
+        heft__score_early_free(&c);
         free(e1);
         free(e);
         free(g);
@@ -679,11 +680,14 @@ void test_score_grad_deterministic(void)
         heft__score_ctx c = ctx_for(tr, va, traj.epoch_models[1], &o);
         c.traj = &traj;
         CHECK_OK(est[e]->run(&c, &a, &err));
+        heft__score_early_free(&c); /* el2n, grand: train the runs again */
         CHECK_OK(est[e]->run(&c, &b, &err));
         CHECK(!memcmp(a, b, n * sizeof *a));
         /* Another thread count changes at most the rounding. */
         c.threads = 1;
+        heft__score_early_free(&c);
         CHECK_OK(est[e]->run(&c, &b, &err));
+        heft__score_early_free(&c);
         double worst = 0, scale = 0;
         for (size_t i = 0; i < n; i++) {
             worst = fmax(worst, fabs(a[i] - b[i]));
@@ -732,6 +736,7 @@ void test_score_grad_finds_noise(void)
          * measures 0.74..0.77 here across settings; the others ~0.8..0.94. */
         CHECK(auc > (est[e] == &heft__est_tracin ? 0.7 : 0.75));
     }
+    heft__score_early_free(&c);
     free(s);
     free(fl);
     free_traj(&traj);

@@ -28,12 +28,15 @@
  * mislabelled rows are the hardest of all and score highest (Paul et al.,
  * Section 5, prune the very highest-scoring rows for that reason).
  *
- * Cost: R short trainings (run in parallel, one run per thread), then one
- * pass over the rows per run: O(nnz) per row for EL2N (one logit), the
- * model's gradient size per row for GraNd. Memory: R models, one double
+ * Cost: R short trainings (run in parallel, one run per thread; lr's
+ * automatic step size chosen once for all of them), shared by el2n and
+ * grand when both are asked for, then one pass over the rows per run:
+ * O(nnz) per row for EL2N (one logit), the model's gradient size per row
+ * for GraNd. Memory: R models (kept until the score run ends), one double
  * per row.
  */
 #include "estimator.h"
+#include "est_data.h"
 #include "gradrows.h"
 
 #include <math.h>
@@ -62,13 +65,19 @@ static void runs_task(void *p, int t, int nt)
     }
 }
 
-/* Trains the R early runs; *out (R,) owns the models (free each, then the
- * array). */
-static heft_status early_runs(const heft__score_ctx *c, heft_model ***out,
+/* The R early runs, trained on first use and kept in c->early (shared by
+ * el2n and grand; freed with the context). LR's automatic step size is
+ * chosen once (heft__est_base_opts), not once per run. */
+static heft_status early_runs(heft__score_ctx *c, heft_model *const **out,
                               heft_error *err)
 {
     const heft_score_opts *o = c->o;
     *out = NULL;
+    if (c->early && c->n_early == o->el2n_runs) {
+        *out = c->early;
+        return HEFT_OK;
+    }
+    heft__score_early_free(c); /* runs of another count: train anew */
     if (o->el2n_runs < 1 || o->el2n_epochs < 1)
         return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
                          "el2n/grand need el2n_runs >= 1 and el2n_epochs "
@@ -76,17 +85,14 @@ static heft_status early_runs(const heft__score_ctx *c, heft_model ***out,
                          o->el2n_epochs);
     const int R = o->el2n_runs;
     runs_ctx rc = {c->train, o->train, o->seed, R, NULL, NULL, NULL};
-    rc.to.epochs = o->el2n_epochs;
+    heft_status st = heft__est_base_opts(o, c->train, o->el2n_epochs,
+                                         &rc.to, err);
+    if (st != HEFT_OK)
+        return st;
     rc.to.patience = 0;
-    rc.to.checkpoint_dir = NULL;
-    rc.to.on_epoch = NULL;
-    rc.to.log = NULL;       /* callbacks run on the calling thread only */
-    rc.to.progress = NULL;
-    rc.to.threads = 1;
     rc.models = heft__calloc((size_t)R, sizeof *rc.models);
     rc.st = heft__calloc((size_t)R, sizeof *rc.st);
     rc.err = heft__calloc((size_t)R, sizeof *rc.err);
-    heft_status st = HEFT_OK;
     if (!rc.models || !rc.st || !rc.err) {
         st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
                        "out of memory for %d el2n runs", R);
@@ -109,8 +115,19 @@ static heft_status early_runs(const heft__score_ctx *c, heft_model ***out,
     }
     free(rc.st);
     free(rc.err);
+    c->early = rc.models;
+    c->n_early = rc.models ? R : 0;
     *out = rc.models;
     return st;
+}
+
+void heft__score_early_free(heft__score_ctx *c)
+{
+    for (int r = 0; r < c->n_early; r++)
+        heft_model_free(c->early[r]);
+    free(c->early);
+    c->early = NULL;
+    c->n_early = 0;
 }
 
 typedef struct acc_ctx {
@@ -136,7 +153,7 @@ static heft_status run_hardness(heft__score_ctx *c, float **cols, int grand,
                                 heft_error *err)
 {
     const uint64_t n = c->train->n_rows;
-    heft_model **models = NULL;
+    heft_model *const *models = NULL;
     heft_status st = early_runs(c, &models, err);
     if (st != HEFT_OK)
         return st;
@@ -153,9 +170,6 @@ static heft_status run_hardness(heft__score_ctx *c, float **cols, int grand,
                              &ac, err);
     for (uint64_t i = 0; st == HEFT_OK && i < n; i++)
         cols[0][i] = (float)(acc[i] / R);
-    for (int r = 0; r < R; r++)
-        heft_model_free(models[r]);
-    free(models);
     free(acc);
     return st;
 }

@@ -32,6 +32,9 @@ typedef struct heft__score_ctx {
     const heft_score_opts *o;
     int threads;                 /* resolved thread count */
     heft__trajectory *traj;      /* NULL until heft__score_trajectory() */
+    heft_model **early;          /* (n_early) el2n/grand's runs, or NULL
+                                    until first used (est_el2n.c)      */
+    int n_early;
     float *final_prob;           /* (n) P(y=1) of model on train, or NULL */
     /* Group table output of the "group" method. */
     uint64_t n_groups;
@@ -43,6 +46,8 @@ typedef struct heft__score_ctx {
 heft_status heft__score_trajectory(heft__score_ctx *c,
                                    const heft__trajectory **out,
                                    heft_error *err);
+/* Frees the el2n/grand runs cached in c (c->early), if any. */
+void heft__score_early_free(heft__score_ctx *c);
 /* P(y=1) of the final model on every training row (cached in ctx); with
  * o->probs given, those are returned instead. */
 heft_status heft__score_final_prob(heft__score_ctx *c, const float **out,

@@ -691,6 +691,7 @@ static heft_status check_checkpoints(const heft_score_opts *o,
 static void ctx_free(heft__score_ctx *c)
 {
     trajectory_free(c->traj);
+    heft__score_early_free(c);
     free(c->final_prob);
     free(c->group_ids);
     free(c->group_values);
