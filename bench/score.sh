@@ -6,9 +6,10 @@
 #
 # Protocol: `heft gen` writes HEFT_BENCH_ROWS training rows (1000000, seed 1)
 # and 1,000 validation rows (seed 2); the training log is converted to .hds
-# once, an LR model is trained once by `heft train`, and every method then
-# scores that model (`--from`), so training time is not counted for the
-# methods that score a given model. Each method runs alone with 2 threads;
+# once, an LR model is trained once by `heft train --checkpoints`, and every
+# method then scores that model (`--from`, with its epoch checkpoints as the
+# trajectory of tracin, selfinf, aum and forget: `--checkpoints`), so
+# training time is not counted for the methods that score a given model. Each method runs alone with 2 threads;
 # its time is the per-method seconds `heft score` logs on stderr
 # ("loss: 1 column in 0.021 s"), not the wall time of the command (which also
 # reads the data and writes the scores). "all" is the sum of the method lines
@@ -67,7 +68,8 @@ score() {
   local t0 t1 rc
   t0=$(date +%s.%N)
   timeout "$4" /usr/bin/time -v "$HEFT" score "$HDS" --valid "$VA" \
-    --from "$1" --methods "$2" -o "$W/scores.tsv" --threads "$THREADS" \
+    --from "$1" --checkpoints "$1.ck" --methods "$2" -o "$W/scores.tsv" \
+    --threads "$THREADS" \
     --bags 32 --folds 5 --knn-approx 1000 >/dev/null 2>"$3"
   rc=$?
   t1=$(date +%s.%N)
@@ -110,7 +112,7 @@ echo "== score: $ROWS generated train rows (seed 1), 1000 valid rows (seed 2)"
   -o "$HDS" >/dev/null 2>"$W/convert.log" || die "convert: $(cat "$W/convert.log")"
 rm -f "$TR"
 /usr/bin/time -v "$HEFT" train "$HDS" --model lr --threads "$THREADS" \
-  -o "$W/lr.model" >"$W/train.out" 2>"$W/train.log" ||
+  --checkpoints "$W/lr.model.ck" -o "$W/lr.model" >"$W/train.out" 2>"$W/train.log" ||
   die "train: $(tail -3 "$W/train.log")"
 TRAIN_KB=$(peak_kb "$W/train.log")
 echo "   $(cat "$W/train.out")"
@@ -125,7 +127,7 @@ row "  (MiB all, train)" "$((ALL_KB / 1024)), $((TRAIN_KB / 1024))" "" ""
 
 if [ "${HEFT_BENCH_SCORE_FM:-0}" = 1 ]; then
   echo
-  "$HEFT" train "$HDS" --model fm --threads "$THREADS" -o "$W/fm.model" \
+  "$HEFT" train "$HDS" --model fm --threads "$THREADS" --checkpoints "$W/fm.model.ck" -o "$W/fm.model" \
     >"$W/train.out" 2>"$W/train.log" || die "train fm: $(tail -3 "$W/train.log")"
   echo "   FM: $(cat "$W/train.out")"
   bench_model "$W/fm.model" 0
