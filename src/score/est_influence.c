@@ -109,25 +109,138 @@ typedef struct cg_op {
     void *ud;
 } cg_op;
 
-/* Generic models: A = H + lambda I over every parameter. */
-typedef struct gen_op {
+/* ---- other models: the system on the parameters the rows touch ---------
+ * H_i is zero outside the parameters of row i's gradient (for fm, the w
+ * and v of its buckets and the bias; for mlp, its buckets' embeddings and
+ * every dense weight; d2f v of fm and mlp writes only there too), so, as
+ * for lr below, (H + lambda I) is (l2 + lambda) I on every parameter no
+ * Hessian row touches, solved in closed form, and CG runs on the touched
+ * ones. The model's functions take dense vectors: a product scatters the
+ * direction into a dense vector that is zero elsewhere, accumulates per
+ * thread into dense accumulators kept for the whole solve, and gathers
+ * (and re-zeroes) only the touched entries, so a CG step costs the rows'
+ * work plus O(touched), not O(n_params). */
+typedef struct gen_sys {
     const hess *h;
     double lambda;
-} gen_op;
+    size_t nl;        /* touched parameters                              */
+    uint64_t *glob;   /* (nl,) their indices, ascending                  */
+    double *vfull;    /* (n_params,) zero outside a product              */
+    double **acc;     /* (nt,) dense, zero outside a product             */
+    uint8_t **mark;   /* (nt,) touched maps while numbering, then NULL   */
+    int nt;
+    heft__grad_acc_fn fn;
+    void *fn_ud;
+} gen_sys;
+
+static void gen_mark_row(void *ud, heft__gw *w, uint64_t i, double p)
+{
+    gen_sys *G = ud;
+    for (size_t k = 0; k < w->g.n; k++)
+        G->mark[w->t][w->g.idx[k]] = 1;
+}
+
+static void gen_acc_row(void *ud, heft__gw *w, uint64_t i, double p)
+{
+    gen_sys *G = ud;
+    G->fn(G->fn_ud, w, i, p, G->acc[w->t]);
+}
+
+/* out (nl,) = the touched entries of sum_i fn(row i) over the Hessian
+ * rows, the accumulators left zero. */
+static heft_status gen_accumulate(gen_sys *G, heft__grad_acc_fn fn, void *ud,
+                                  double *out, heft_error *err)
+{
+    const hess *h = G->h;
+    G->fn = fn;
+    G->fn_ud = ud;
+    heft_status st = heft__grad_rows_sel(h->m, h->ds, h->rows, h->n_sel,
+                                         G->nt, HEFT__GR_DF, gen_acc_row, G,
+                                         err);
+    for (size_t j = 0; j < G->nl; j++) {
+        const uint64_t k = G->glob[j];
+        double x = 0;
+        for (int t = 0; t < G->nt; t++) {
+            x += G->acc[t][k];
+            G->acc[t][k] = 0;
+        }
+        out[j] = x;
+    }
+    return st;
+}
 
 static heft_status gen_apply(void *ud, const double *v, double *out,
                              heft_error *err)
 {
-    const gen_op *g = ud;
-    const hess *h = g->h;
-    hvp_ud u = {h, v};
-    heft_status st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel,
-                                      h->threads, HEFT__GR_DF, hvp_row, &u,
-                                      out, err);
-    const double d = h->m->l2 + g->lambda;
-    for (size_t k = 0; st == HEFT_OK && k < (size_t)h->m->n_params; k++)
-        out[k] += d * v[k];
+    gen_sys *G = ud;
+    for (size_t j = 0; j < G->nl; j++)
+        G->vfull[G->glob[j]] = v[j];
+    hvp_ud u = {G->h, G->vfull};
+    heft_status st = gen_accumulate(G, hvp_row, &u, out, err);
+    const double d = G->h->m->l2 + G->lambda;
+    for (size_t j = 0; j < G->nl; j++) {
+        G->vfull[G->glob[j]] = 0;
+        out[j] += d * v[j];
+    }
     return st;
+}
+
+static void gen_free(gen_sys *G)
+{
+    for (int t = 0; t < G->nt; t++) {
+        if (G->acc)
+            free(G->acc[t]);
+        if (G->mark)
+            free(G->mark[t]);
+    }
+    free(G->acc);
+    free(G->mark);
+    free(G->glob);
+    free(G->vfull);
+}
+
+/* Finds the touched parameters and allocates G's dense vectors. */
+static heft_status gen_init(gen_sys *G, heft_error *err)
+{
+    const hess *h = G->h;
+    const size_t np = (size_t)h->m->n_params;
+    int nt = h->threads < 1 ? 1 : h->threads;
+    if ((uint64_t)nt > h->n_sel)
+        nt = h->n_sel ? (int)h->n_sel : 1;
+    G->nt = nt;
+    G->acc = heft__calloc((size_t)nt, sizeof *G->acc);
+    G->mark = heft__calloc((size_t)nt, sizeof *G->mark);
+    G->vfull = heft__calloc(np, sizeof *G->vfull);
+    int ok = G->acc && G->mark && G->vfull;
+    for (int t = 0; ok && t < nt; t++)
+        ok = (G->acc[t] = heft__calloc(np, sizeof **G->acc)) &&
+             (G->mark[t] = heft__calloc(np, 1));
+    if (!ok)
+        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0,
+                         "out of memory for the influence system over %zu "
+                         "parameters", np);
+    heft_status st = heft__grad_rows_sel(h->m, h->ds, h->rows, h->n_sel, nt,
+                                         HEFT__GR_DF, gen_mark_row, G, err);
+    if (st != HEFT_OK)
+        return st;
+    size_t nl = 0;
+    for (size_t k = 0; k < np; k++) {
+        for (int t = 1; t < nt; t++)
+            G->mark[0][k] |= G->mark[t][k];
+        nl += G->mark[0][k];
+    }
+    G->glob = heft__malloc(nl ? nl : 1, sizeof *G->glob);
+    if (!G->glob)
+        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t k = 0, j = 0; k < np; k++)
+        if (G->mark[0][k])
+            G->glob[j++] = k;
+    G->nl = nl;
+    for (int t = 0; t < nt; t++)
+        free(G->mark[t]);
+    free(G->mark);
+    G->mark = NULL;
+    return HEFT_OK;
 }
 
 /* ---- lr: the system on the buckets the Hessian rows touch ---------------
@@ -147,7 +260,7 @@ typedef struct lr_sys {
     const hess *h;
     double lambda;
     size_t nb;        /* touched buckets; the system has nb + 1 unknowns */
-    uint32_t *glob;   /* (nb,) bucket of each local index               */
+    uint64_t *glob;   /* (nb,) bucket of each local index               */
     uint64_t *ptr;    /* (n_sel + 1,) entry offsets into lidx            */
     uint32_t *lidx;   /* local index of every sample entry              */
     float *lval;      /* its value (a contiguous copy: the sample rows
@@ -463,24 +576,6 @@ static heft_status cg_loop(const cg_op *op, const double *b, double bn,
     return st;
 }
 
-/* The generic preconditioner d = diag of the Gauss-Newton part + l2 +
- * lambda over every parameter. */
-static heft_status precond(const hess *h, double lambda, double *d,
-                           heft_error *err)
-{
-    heft_status st = heft__grad_accum(h->m, h->ds, h->rows, h->n_sel,
-                                      h->threads, HEFT__GR_DF, gn_diag_row,
-                                      (void *)h, d, err);
-    for (size_t k = 0; st == HEFT_OK && k < (size_t)h->m->n_params; k++) {
-        d[k] += h->m->l2 + lambda;
-        /* Only a parameter no row touches, with l2 = lambda = 0, has a
-         * zero diagonal: leave it unpreconditioned. */
-        if (!(d[k] > 0))
-            d[k] = 1;
-    }
-    return st;
-}
-
 /* Evenly spaced rows k n / m + n / (2m), k < m, of n (m < n): *out (m,)
  * owned. k n cannot overflow for any n that fits in memory (n m < 2^64). */
 static heft_status even_sample(uint64_t n, uint64_t m, uint64_t **out)
@@ -515,6 +610,18 @@ static void cg_free(cg_vecs *v)
     free(v->d);
 }
 
+/* Scatters the solution sl of the system on the touched unknowns glob
+ * (nl,) into s (np,), with s_k = b_k / (l2 + lambda) elsewhere. */
+static void scatter_solution(const double *b, const double *sl,
+                             const uint64_t *glob, size_t nl, size_t np,
+                             double dg, double *s)
+{
+    for (size_t k = 0; k < np; k++)
+        s[k] = dg > 0 ? b[k] / dg : 0;
+    for (size_t j = 0; j < nl; j++)
+        s[glob[j]] = sl[j];
+}
+
 /* lr: CG on the touched buckets, the rest in closed form (see above). */
 static heft_status solve_lr(const hess *h, const double *b, double lambda,
                             int max_iter, double tol, double *s,
@@ -547,17 +654,58 @@ static heft_status solve_lr(const hess *h, const double *b, double lambda,
         const double bn = sqrt(dot(b, b, np));
         cg_op op = {n, lr_apply, &L};
         st = cg_loop(&op, bl, bn, max_iter, tol, sl, &v, info, err);
-        const double dg = h->m->l2 + lambda;
-        for (size_t k = 0; k < np; k++)
-            s[k] = dg > 0 ? b[k] / dg : 0;
-        for (size_t j = 0; j < L.nb; j++)
-            s[L.glob[j]] = sl[j];
+        scatter_solution(b, sl, L.glob, L.nb, np, h->m->l2 + lambda, s);
         s[np - 1] = sl[L.nb];
     }
     cg_free(&v);
     free(bl);
     free(sl);
     lr_free(&L);
+    return st;
+}
+
+/* fm, mlp: CG on the touched parameters (see gen_sys). */
+static heft_status solve_gen(const hess *h, const double *b, double lambda,
+                             int max_iter, double tol, double *s,
+                             heft__cg_info *info, heft_error *err)
+{
+    const size_t np = (size_t)h->m->n_params;
+    gen_sys G;
+    memset(&G, 0, sizeof G);
+    G.h = h;
+    G.lambda = lambda;
+    cg_vecs v = {NULL, NULL, NULL, NULL};
+    double *bl = NULL, *sl = NULL;
+    heft_status st = gen_init(&G, err);
+    const size_t n = G.nl;
+    if (st == HEFT_OK) {
+        bl = heft__malloc(n ? n : 1, sizeof *bl);
+        sl = heft__malloc(n ? n : 1, sizeof *sl);
+        v.d = heft__malloc(n ? n : 1, sizeof *v.d);
+        if (!bl || !sl || !v.d)
+            st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    if (st == HEFT_OK)
+        st = cg_alloc(&v, n ? n : 1, err);
+    if (st == HEFT_OK)
+        st = gen_accumulate(&G, gn_diag_row, (void *)h, v.d, err);
+    if (st == HEFT_OK) {
+        for (size_t j = 0; j < n; j++) {
+            v.d[j] += h->m->l2 + lambda;
+            /* Only with l2 = lambda = 0 and no curvature: unscaled. */
+            if (!(v.d[j] > 0))
+                v.d[j] = 1;
+            bl[j] = b[G.glob[j]];
+        }
+        cg_op op = {n, gen_apply, &G};
+        st = cg_loop(&op, bl, sqrt(dot(b, b, np)), max_iter, tol, sl, &v,
+                     info, err);
+        scatter_solution(b, sl, G.glob, n, np, h->m->l2 + lambda, s);
+    }
+    cg_free(&v);
+    free(bl);
+    free(sl);
+    gen_free(&G);
     return st;
 }
 
@@ -577,7 +725,6 @@ heft_status heft__influence_solve(const heft_model *m,
                          "influence needs damping >= 0, cg_iters >= 0 and "
                          "cg_tol >= 0; got %g, %d and %g",
                          damping, max_iter, tol);
-    const size_t np = (size_t)m->n_params;
     const uint64_t n = train->n_rows;
     hess h = {m, train, NULL, n, 1.0, threads};
     heft_status st = HEFT_OK;
@@ -594,19 +741,8 @@ heft_status heft__influence_solve(const heft_model *m,
         free((void *)h.rows);
         return st;
     }
-    cg_vecs v = {NULL, NULL, NULL, heft__malloc(np, sizeof *v.d)};
-    st = cg_alloc(&v, np, err);
-    if (st == HEFT_OK && !v.d)
-        st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == HEFT_OK)
-        st = precond(&h, damping, v.d, err);
-    gen_op g = {&h, damping};
-    cg_op op = {np, gen_apply, &g};
-    if (st == HEFT_OK)
-        st = cg_loop(&op, b, sqrt(dot(b, b, np)), max_iter, tol, s, &v,
-                     info, err);
+    st = solve_gen(&h, b, damping, max_iter, tol, s, info, err);
     free((void *)h.rows);
-    cg_free(&v);
     return st;
 }
 
