@@ -19,6 +19,10 @@ static const cli_option train_opts[] = {
     {"seed", 0, CLI_U64, "S", 0, 0, NULL, "random seed (init, shuffling)"},
     {"checkpoints", 0, CLI_STR, "DIR", 0, 0, NULL,
      "save the model after every epoch into DIR"},
+    {"neg-rate", 0, CLI_NUM, "W", 0, 1, "1",
+     "TRAIN keeps every positive but only a share W of the negatives (heft "
+     "select --negatives W prints it): the model stores W and predicts "
+     "calibrated q = p / (p + (1 - p) / W)"},
     CLI_END,
 };
 
@@ -44,6 +48,10 @@ static int train_opts_from_args(const cli_args *a, heft_train_opts *o)
         return rc;
     o->seed = cli_u64(a, "seed", o->seed);
     o->checkpoint_dir = cli_str(a, "checkpoints");
+    o->neg_rate = cli_num(a, "neg-rate", 1.0);
+    if (!(o->neg_rate > 0))
+        return cli_usage_error(a->cmd, "--neg-rate must be in (0, 1], got "
+                                       "%g", o->neg_rate);
     return CLI_OK;
 }
 
@@ -112,6 +120,9 @@ static int run_train(const cli_args *a)
                heft_model_kind_name(to.model), heft_dataset_rows(train),
                heft_model_epochs(m), heft_model_epochs(m) == 1 ? "" : "s",
                heft_model_num_params(m), secs, out);
+    if (!a->quiet && to.neg_rate < 1)
+        printf("negatives were kept at rate W = %g: predictions are "
+               "calibrated, q = p / (p + (1 - p) / W)\n", to.neg_rate);
     if (valid)
         rc = summarize_valid(a, m, valid);
 cleanup:

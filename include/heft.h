@@ -296,6 +296,12 @@ typedef struct heft_train_opts {
                                    0 = no early stopping (2)             */
     int shuffle;                /* shuffle rows each epoch (1)           */
     uint64_t seed;              /* (1)                                   */
+    /* Negative downsampling: the training data holds every positive but
+     * only a share neg_rate (W, 0 < W <= 1) of the negatives (heft select
+     * --negatives W). The model stores W, and heft_predict() returns the
+     * calibrated q = p / (p + (1 - p) / W) (He et al. 2014); the loss
+     * during training is on the data as given. 1 = none (1)             */
+    double neg_rate;
     int threads;                /* threads for prediction on valid;
                                    SGD itself is single-threaded (1)     */
     const char *checkpoint_dir; /* save model after each epoch; NULL     */

@@ -66,6 +66,7 @@ static heft_model *model_shell(heft_model_kind k, const heft_train_opts *o,
             m->hidden[i] = o->hidden[i];
     }
     m->l2 = 0;
+    m->neg_rate = o->neg_rate > 0 && o->neg_rate < 1 ? o->neg_rate : 1.0;
     return m;
 }
 
@@ -313,9 +314,14 @@ static void pred_task(void *p, int t, int nt)
         c->status[t] = HEFT_ENOMEM;
         return;
     }
+    /* A model trained on every positive and a share W of the negatives
+     * predicts p with odds 1/W too high; q = p / (p + (1 - p) / W) (He et
+     * al. 2014, heft_negsample_calibrate) is sigmoid(logit + log W). */
+    const double shift = m->neg_rate > 0 && m->neg_rate < 1
+                             ? log(m->neg_rate) : 0.0;
     for (uint64_t i = a; i < b; i++) {
         heft__row r = heft__ds_row(c->ds, i);
-        c->out[i] = (float)heft__sigmoid(m->vt->logit(m, &r, scratch));
+        c->out[i] = (float)heft__sigmoid(m->vt->logit(m, &r, scratch) + shift);
     }
     free(scratch);
 }

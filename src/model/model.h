@@ -62,6 +62,9 @@ struct heft_model {
     int hidden[HEFT_MAX_HIDDEN];   /* mlp                  */
     int n_hidden;                  /* mlp                  */
     double l2;                     /* objective's L2       */
+    double neg_rate;               /* W of negative downsampling the model
+                                      was trained with; 1 = none. Only
+                                      heft_predict() applies it.       */
     int epochs_trained;
     uint64_t n_params;
     float *theta;                  /* (n_params,)          */

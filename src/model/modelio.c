@@ -3,7 +3,7 @@
  *
  *   off  size  field
  *     0     8  magic "HEFTMDL\0"
- *     8     4  version u32 (1)
+ *     8     4  version u32 (1, or 2 for a model with neg_rate < 1)
  *    12     4  kind u32 (0 lr, 1 fm, 2 mlp)
  *    16     4  hash_bits u32
  *    20     4  n_fields u32
@@ -17,6 +17,11 @@
  *    72     8  schema_len u64
  *    80     8  header checksum u64 of bytes [0, 80)
  *    88     .  schema text (schema_len bytes, no NUL)
+ * Version 2 inserts neg_rate f64 at 80 (the W of negative downsampling the
+ * model was trained with, 0 < W < 1); the checksum of bytes [0, 88) then
+ * sits at 88 and the schema starts at 96. A model with neg_rate 1 is
+ * written as version 1, so builds that predate version 2 still read it;
+ * version 1 files load with neg_rate 1.
  *     .     .  theta f32 (n_params,)
  *     .     8  payload checksum u64 of the schema text and theta
  *
@@ -33,9 +38,25 @@
 #include <stdlib.h>
 
 #define MODEL_MAGIC "HEFTMDL"
-#define MODEL_VERSION 1u
-#define HDR_BODY HEFT__MODEL_HDR_BODY
-#define HDR_SIZE HEFT__MODEL_HDR_SIZE
+#define MODEL_VERSION 2u /* the newest version this build reads */
+#define HDR_MAX HEFT__MODEL_HDR2_SIZE
+
+/* The header's size and its checksummed part for version v (1 or 2). */
+static size_t hdr_body(uint32_t v)
+{
+    return v >= 2 ? HEFT__MODEL_HDR2_BODY : HEFT__MODEL_HDR_BODY;
+}
+
+static size_t hdr_size(uint32_t v)
+{
+    return hdr_body(v) + 8;
+}
+
+/* Version 1 cannot store a neg_rate, so only downsampled models need 2. */
+static uint32_t file_version(const heft_model *m)
+{
+    return m->neg_rate > 0 && m->neg_rate < 1 ? 2u : 1u;
+}
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -65,12 +86,14 @@ static uint64_t get64(const unsigned char *p)
     return v;
 }
 
-static void encode_header(const heft_model *m, uint64_t schema_len,
-                          unsigned char h[HDR_SIZE])
+/* Writes the header of m's version into h; returns its size. */
+static size_t encode_header(const heft_model *m, uint64_t schema_len,
+                            unsigned char h[HDR_MAX])
 {
-    memset(h, 0, HDR_SIZE);
+    const uint32_t v = file_version(m);
+    memset(h, 0, HDR_MAX);
     memcpy(h, MODEL_MAGIC, 8); /* includes the NUL */
-    put32(h + 8, MODEL_VERSION);
+    put32(h + 8, v);
     put32(h + 12, (uint32_t)m->kind);
     put32(h + 16, m->hash_bits);
     put32(h + 20, m->n_fields);
@@ -85,7 +108,13 @@ static void encode_header(const heft_model *m, uint64_t schema_len,
     put64(h + 56, l2);
     put64(h + 64, m->n_params);
     put64(h + 72, schema_len);
-    put64(h + 80, heft__checksum(h, HDR_BODY));
+    if (v >= 2) {
+        uint64_t w;
+        memcpy(&w, &m->neg_rate, 8);
+        put64(h + 80, w);
+    }
+    put64(h + hdr_body(v), heft__checksum(h, hdr_body(v)));
+    return hdr_size(v);
 }
 
 uint64_t heft__model_payload_checksum(const unsigned char *schema,
@@ -116,8 +145,8 @@ heft_status heft_model_save(const heft_model *m, const char *path,
     size_t tlen = 0;
     if (heft__schema_to_text(&m->schema, &text, &tlen) != HEFT_OK)
         return heft__err(err, HEFT_ENOMEM, path, 0, 0, "out of memory");
-    unsigned char h[HDR_SIZE], tail[8];
-    encode_header(m, tlen, h);
+    unsigned char h[HDR_MAX], tail[8];
+    const size_t hlen = encode_header(m, tlen, h);
     size_t thb = (size_t)m->n_params * sizeof *m->theta;
     put64(tail, heft__model_payload_checksum(
                     (const unsigned char *)text, tlen,
@@ -125,7 +154,7 @@ heft_status heft_model_save(const heft_model *m, const char *path,
     heft__outfile of;
     heft_status st = heft__out_open(&of, path, err);
     if (st == HEFT_OK) {
-        heft__out_write(&of, h, HDR_SIZE);
+        heft__out_write(&of, h, hlen);
         heft__out_write(&of, text, tlen);
         heft__out_write(&of, m->theta, thb);
         heft__out_write(&of, tail, 8);
@@ -139,8 +168,9 @@ heft_status heft_model_save(const heft_model *m, const char *path,
 
 /* Fills m's layout fields from a verified header; ECORRUPT when a value is
  * out of range or n_params disagrees with the layout. */
-static heft_status decode_header(const unsigned char *h, heft_model *m,
-                                 const char *name, heft_error *err)
+static heft_status decode_header(const unsigned char *h, uint32_t ver,
+                                 heft_model *m, const char *name,
+                                 heft_error *err)
 {
     uint32_t kind = get32(h + 12);
     if (kind >= HEFT_MODEL__COUNT)
@@ -158,6 +188,13 @@ static heft_status decode_header(const unsigned char *h, heft_model *m,
     uint64_t l2 = get64(h + 56);
     memcpy(&m->l2, &l2, 8);
     m->n_params = get64(h + 64);
+    m->neg_rate = 1.0;
+    if (ver >= 2) {
+        uint64_t w = get64(h + 80);
+        memcpy(&m->neg_rate, &w, 8);
+        if (!(m->neg_rate > 0 && m->neg_rate < 1))
+            return CORRUPT("neg_rate %g out of range (0, 1)", m->neg_rate);
+    }
     if (m->hash_bits < 1 || m->hash_bits > 30 || m->n_fields < 1 ||
         m->n_fields > 65536 || m->epochs_trained < 0 || !(m->l2 >= 0))
         return CORRUPT("model header out of range (hash_bits %u, n_fields "
@@ -183,14 +220,14 @@ static heft_status decode_header(const unsigned char *h, heft_model *m,
 
 /* Checks size, checksum and schema of the payload and copies theta. */
 static heft_status load_payload(const unsigned char *b, size_t len,
-                                uint64_t slen, heft_model *m,
+                                size_t hsize, uint64_t slen, heft_model *m,
                                 const char *name, heft_error *err)
 {
     uint64_t thb = m->n_params * 4;
     if (slen > len || thb > len)
         return heft__err(err, HEFT_ETRUNC, name, 0, 0,
                          "model file is truncated: it has %zu bytes", len);
-    uint64_t need = HDR_SIZE + slen + thb + 8;
+    uint64_t need = hsize + slen + thb + 8;
     if (len < need)
         return heft__err(err, HEFT_ETRUNC, name, 0, 0,
                          "model file is truncated: %zu of %llu bytes", len,
@@ -198,7 +235,7 @@ static heft_status load_payload(const unsigned char *b, size_t len,
     if (len > need)
         return CORRUPT("model file has %llu bytes after its end",
                        (unsigned long long)(len - need));
-    const unsigned char *schema = b + HDR_SIZE, *theta = schema + slen;
+    const unsigned char *schema = b + hsize, *theta = schema + slen;
     if (heft__model_payload_checksum(schema, (size_t)slen, theta,
                                      (size_t)thb) != get64(theta + thb))
         return CORRUPT("model parameters fail their checksum");
@@ -238,22 +275,23 @@ heft_status heft_model_load_mem(const void *buf, size_t len, const char *name,
         return heft__err(err, HEFT_ETRUNC, name, 0, 0,
                          "model file is truncated in its header");
     uint32_t ver = get32(b + 8);
-    if (ver != MODEL_VERSION)
+    if (ver < 1 || ver > MODEL_VERSION)
         return heft__err(err, HEFT_EVERSION, name, 0, 0,
-                         "model file version %u; this build reads version "
-                         "%u", ver, MODEL_VERSION);
-    if (len < HDR_SIZE)
+                         "model file version %u; this build reads versions "
+                         "1 to %u", ver, MODEL_VERSION);
+    const size_t hsize = hdr_size(ver), hbody = hdr_body(ver);
+    if (len < hsize)
         return heft__err(err, HEFT_ETRUNC, name, 0, 0,
-                         "model file is truncated in its header (%zu of %d "
-                         "bytes)", len, HDR_SIZE);
-    if (heft__checksum(b, HDR_BODY) != get64(b + HDR_BODY))
+                         "model file is truncated in its header (%zu of %zu "
+                         "bytes)", len, hsize);
+    if (heft__checksum(b, hbody) != get64(b + hbody))
         return CORRUPT("model header fails its checksum");
     heft_model *m = heft__calloc(1, sizeof *m);
     if (!m)
         return heft__err(err, HEFT_ENOMEM, name, 0, 0, "out of memory");
-    heft_status st = decode_header(b, m, name, err);
+    heft_status st = decode_header(b, ver, m, name, err);
     if (st == HEFT_OK)
-        st = load_payload(b, len, get64(b + 72), m, name, err);
+        st = load_payload(b, len, hsize, get64(b + 72), m, name, err);
     if (st != HEFT_OK) {
         heft_model_free(m);
         return st;

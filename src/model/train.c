@@ -52,6 +52,7 @@ heft_train_opts heft_train_opts_default(heft_model_kind k)
     o.patience = 2;
     o.shuffle = 1;
     o.seed = 1;
+    o.neg_rate = 1.0;
     o.threads = 1;
     return o;
 }
@@ -108,6 +109,9 @@ heft_status heft_train_opts_check(const heft_train_opts *o, heft_error *err)
     }
     if (!(o->init_std >= 0) || !isfinite(o->init_std))
         return BAD("init_std must be finite and >= 0, got %g", o->init_std);
+    if (!(o->neg_rate > 0 && o->neg_rate <= 1))
+        return BAD("neg_rate (the share of negatives kept) must be in "
+                   "(0, 1], got %g", o->neg_rate);
     if (o->patience < 0)
         return BAD("patience must be >= 0, got %d", o->patience);
     if (o->threads < 0)
