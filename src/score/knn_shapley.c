@@ -55,6 +55,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* knn_ctx.val_off of a column whose every value is 1 (none stored). */
+#define UNIT_COL INT64_MIN
+
 /* Per-thread scratch, each array (N,) unless noted. */
 typedef struct knn_work {
     float *sim;      /* similarity of every training row to the current x */
@@ -87,7 +90,11 @@ struct knn_ctx {
     uint32_t *dict;     /* (n_col,) sorted feature ids, or NULL: col = id */
     uint64_t *col_ptr;  /* (n_col+1,)                                     */
     uint32_t *post_row; /* (nnz,) training row of each posting            */
-    float *post_val;    /* (nnz,) its value                               */
+    float *post_val;    /* the values of the postings of valued columns   */
+    int64_t *val_off;   /* (n_col,) posting p of column j has the value
+                           post_val[p + val_off[j]]; UNIT_COL: every
+                           value is 1 and none is stored (one-hot
+                           columns: most of them, and most postings)     */
     /* dense */
     const float *tx, *vx; /* (n, d), (nv, d) */
     uint32_t d;
@@ -283,8 +290,15 @@ static void sparse_sims(const knn_ctx *c, uint64_t v, float *sim)
         if (col == UINT64_MAX)
             continue;
         const float x = R->val[k];
-        for (uint64_t p = c->col_ptr[col]; p < c->col_ptr[col + 1]; p++)
-            sim[c->post_row[p]] += x * c->post_val[p];
+        const uint64_t p0 = c->col_ptr[col], p1 = c->col_ptr[col + 1];
+        if (c->val_off[col] == UNIT_COL) {
+            for (uint64_t p = p0; p < p1; p++)
+                sim[c->post_row[p]] += x;
+        } else {
+            const float *pv = c->post_val + c->val_off[col];
+            for (uint64_t p = p0; p < p1; p++)
+                sim[c->post_row[p]] += x * pv[p];
+        }
     }
     for (uint64_t r = 0; r < c->n; r++)
         if (sim[r] != 0)
@@ -481,7 +495,8 @@ static void index_task(void *ctx, int t, int nt)
                 continue;
             const uint64_t p = c->col_ptr[col]++;
             c->post_row[p] = (uint32_t)i;
-            c->post_val[p] = tr->val[k];
+            if (c->val_off[col] != UNIT_COL)
+                c->post_val[(int64_t)p + c->val_off[col]] = tr->val[k];
         }
 }
 
@@ -517,13 +532,31 @@ static heft_status build_index(knn_ctx *c, const heft__rows *tr)
     }
     c->col_ptr = heft__calloc(c->n_col + 1, sizeof *c->col_ptr);
     c->post_row = heft__malloc(nnz ? nnz : 1, sizeof *c->post_row);
-    c->post_val = heft__malloc(nnz ? nnz : 1, sizeof *c->post_val);
-    if (!c->col_ptr || !c->post_row || !c->post_val)
+    c->val_off = heft__calloc(c->n_col ? c->n_col : 1, sizeof *c->val_off);
+    if (!c->col_ptr || !c->post_row || !c->val_off)
         return HEFT_ENOMEM;
-    for (uint64_t k = 0; k < nnz; k++)
-        c->col_ptr[column_of(c, tr->feat[b + k]) + 1]++;
-    for (uint64_t j = 0; j < c->n_col; j++)
+    /* val_off[j] is 1 while counting if column j has a value other than
+     * 1; then it becomes the offset of the column's values. */
+    for (uint64_t k = 0; k < nnz; k++) {
+        const uint64_t col = column_of(c, tr->feat[b + k]);
+        c->col_ptr[col + 1]++;
+        if (tr->val[b + k] != 1.0f)
+            c->val_off[col] = 1;
+    }
+    uint64_t nval = 0;
+    for (uint64_t j = 0; j < c->n_col; j++) {
+        const uint64_t len = c->col_ptr[j + 1];
         c->col_ptr[j + 1] += c->col_ptr[j];
+        if (c->val_off[j]) {
+            c->val_off[j] = (int64_t)nval - (int64_t)c->col_ptr[j];
+            nval += len;
+        } else {
+            c->val_off[j] = UNIT_COL;
+        }
+    }
+    c->post_val = heft__malloc(nval ? nval : 1, sizeof *c->post_val);
+    if (!c->post_val)
+        return HEFT_ENOMEM;
     /* col_ptr[j] is the fill cursor of column j, then shifted back. The
      * writes scatter over the whole index, so threads split the columns
      * (each reads every nonzero and writes its own share). */
@@ -562,6 +595,7 @@ static void free_ctx(knn_ctx *c)
     free(c->col_ptr);
     free(c->post_row);
     free(c->post_val);
+    free(c->val_off);
     free(c->tinv);
     free(c->vinv);
 }

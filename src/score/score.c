@@ -592,6 +592,15 @@ static heft_status take_groups(heft__score_ctx *c, heft_scores *s,
     return HEFT_OK;
 }
 
+/* Whether any of the n methods e uses the el2n/grand runs (c->early). */
+static int needs_early(const heft__estimator *const *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(e[i]->name, "el2n") || !strcmp(e[i]->name, "grand"))
+            return 1;
+    return 0;
+}
+
 /* Runs estimator e into new columns of s. */
 static heft_status run_one(heft__score_ctx *c, const heft__estimator *e,
                            heft_scores *s, heft_error *err)
@@ -762,8 +771,11 @@ heft_status heft_score(const heft_dataset *train, const heft_dataset *valid,
         st = heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
     if (st == HEFT_OK)
         st = ctx_setup(&c, model, &owned, err);
-    for (size_t i = 0; st == HEFT_OK && i < n_sel; i++)
+    for (size_t i = 0; st == HEFT_OK && i < n_sel; i++) {
         st = run_one(&c, sel[i], s, err);
+        if (!needs_early(sel + i + 1, n_sel - i - 1))
+            heft__score_early_free(&c); /* peak memory: not kept longer */
+    }
     ctx_free(&c);
     heft_model_free(owned);
     if (st != HEFT_OK) {
