@@ -33,7 +33,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%-replay)
 
-.PHONY: all test asan demo bench bench-noise bench-score fuzz clean
+.PHONY: all test asan demo bench bench-noise bench-score bench-tasks fuzz clean
 all: $(B)/libheft.a $(B)/libheft.so $(B)/heft
 
 $(B)/%.o: %.c
@@ -76,6 +76,11 @@ bench: all
 # peers on real data (about 6 minutes; --quick for a shorter run).
 bench-noise: all
 	./bench/noise/run.sh $(B)
+
+# The benchmark tasks' targets: noise recovery and pruning frontier on real
+# data, bench prune on a 1M-row log (bench/tasks.sh; about 10 minutes).
+bench-tasks: all
+	./bench/tasks.sh $(B)
 
 # Importance-estimator speed and memory on a 1M-row generated log.
 bench-score: all

@@ -1,188 +1,312 @@
 /*
- * cmd_bench.c: `heft bench noise DATA --methods LIST`: how well each
- * importance estimator finds labels that were flipped on purpose.
+ * cmd_bench.c: `heft bench TASK DATA --methods LIST`: what the importance
+ * estimators' values are worth when acted on (docs/bench-tasks.md).
  *
- * Protocol (issue 3; docs/cli.md): for each seed, flip the labels of
- * k = round(r * N) training rows drawn uniformly without replacement
- * (seeded), score the noisy training set with heft_score, and report per
- * method column
- *   - F1@k of the k lowest-valued rows against the flipped set (with k
- *     equal to the number flipped, F1@k = precision@k = recall@k); ties at
- *     the cut count fractionally, as the expectation over a random order
- *     within the tie;
- *   - AUROC of the negated value as a detector of flipped rows (ties half);
- *   - the method's wall time (heft_scores_seconds);
- * then the means over the seeds. Every column is read in its documented
- * direction (low = suspicious); no direction is chosen per data set.
+ * Tasks (one file each):
+ *   noise      bench_noise.c   plant flipped labels (and bots and
+ *                              duplicates): how well each method finds
+ *                              them, and the test AUC after dropping them
+ *   removal    bench_curve.c   remove the highest / lowest valued rows in
+ *                              steps, retrain: test AUC and logloss
+ *   prune      bench_curve.c   keep 10%..90% by each method (its highest,
+ *                              its lowest, every positive and its highest
+ *                              negatives), by random selection and by
+ *                              negative downsampling: test AUC, NE and the
+ *                              smallest fraction within 0.1% relative AUC
+ *                              of the full data
+ *   addition   bench_curve.c   add rows highest value first to a random
+ *                              seed set, retrain
+ *   agreement  bench_agree.c   linear datamodeling score over random
+ *                              half subsets
  *
- * Validation rows (for tracin, influence, knn) come from --valid, or from a
- * stratified split of DATA by --valid-frac made once (split seed 1), and
- * are never flipped. With --test, each seed also trains the model on the
- * noisy training rows, on the rows that remain after dropping each
- * method's k lowest, and on the truly clean rows, and reports test AUCs.
- * --dump-dir writes each seed's exact rows and flips as libsvm files, so
- * that outside tools (bench/noise/peers.py) score the same problem.
+ * This file holds what they share: the options, reading DATA / --valid /
+ * --test, scoring, ordering, retraining (heft_bench_retrain), the
+ * bootstrap of test metrics (heft_bench_resample) and the output: a table,
+ * or with --json the document of docs/run-dir.md on stdout, and with
+ * --report FILE the same document written into FILE's folder and the HTML
+ * report of that folder (heft_report_write) written to FILE.
  */
-#include "common.h"
+#include "bench_int.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const cli_option bench_opts[] = {
     {"methods", 0, CLI_STR, "LIST", 0, 0, CLI_REQUIRED,
      "comma-separated methods (see `heft help score`), or all"},
-    {"flip", 0, CLI_NUM, "R", 0, 0.5, "0.1",
-     "share of training labels flipped in each run"},
     {"seeds", 0, CLI_STR, "S,S", 0, 0, "0,1,2",
-     "one run per seed: which labels flip, and the methods' seeds"},
+     "one run per seed: the planted noise, subsets and random orders, and "
+     "the seeds of the methods and of every retrained model"},
     {"valid", 0, CLI_STR, "FILE", 0, 0, NULL,
-     "validation data (read like DATA); never flipped"},
+     "validation data (read like DATA), for the methods that use one and "
+     "for agreement's validation loss; never altered"},
     {"valid-frac", 0, CLI_NUM, "F", 0, 0.9, "0.1",
      "without --valid: share of DATA split off (stratified, split seed 1) "
-     "as validation rows, never flipped; 0 = none"},
+     "as validation rows; 0 = none"},
     {"test", 0, CLI_STR, "FILE", 0, 0, NULL,
-     "test data (read like DATA): also report the test AUC of models "
-     "trained on the noisy rows, on the rows each method keeps, and on the "
-     "clean rows"},
+     "test data (read like DATA) on which retrained models are measured; "
+     "required by removal, prune and addition"},
     {"model", 'm', CLI_CHOICE, "lr|fm|mlp", 0, 0, "lr",
-     "the model the methods train and score with"},
+     "the model the methods train and score with, and every retrained "
+     "model"},
     {"json", 0, CLI_FLAG, NULL, 0, 0, "off",
-     "print one JSON object instead of a table"},
+     "print the JSON document of docs/run-dir.md instead of a table"},
+    {"report", 0, CLI_STR, "FILE", 0, 0, NULL,
+     "also write the JSON document as bench-TASK.json into FILE's folder "
+     "and build the HTML report FILE from that folder (heft report)"},
+    {"resamples", 0, CLI_INT, "B", 1, 100000, "200",
+     "bootstrap resamples of the test rows for intervals and paired tests"},
+    {"flip", 0, CLI_NUM, "R", 0, 0.5, "0.1",
+     "noise: share of training labels flipped in each run"},
+    {"defects", 0, CLI_FLAG, NULL, 0, 0, "off",
+     "noise: also plant bots and duplicates (--bots, --dups)"},
+    {"bots", 0, CLI_NUM, "R", 0, 0.5, "0.05",
+     "noise with --defects: share of groups (of rows without a group "
+     "column) whose labels become fair coin flips"},
+    {"dups", 0, CLI_NUM, "R", 0, 0.5, "0.05",
+     "noise with --defects: exact copies of random rows appended, as a "
+     "share of the rows"},
+    {"drop", 0, CLI_NUM, "X", 0, 10, "1",
+     "noise with --test: each method's retraining drops its X k lowest "
+     "rows (k = the number planted); flag columns (NAME_ok) drop what "
+     "they flag"},
     {"dump-dir", 0, CLI_STR, "DIR", 0, 0, NULL,
-     "write DIR/seed-S/{train.svm,valid.svm,test.svm,flipped.txt} per "
-     "seed: the noisy training rows, the other parts, and the flipped "
+     "noise: write DIR/seed-S/{train.svm,valid.svm,test.svm,flipped.txt} "
+     "per seed: the noisy training rows, the other parts, and the planted "
      "rows (0-based)"},
+    {"step", 0, CLI_NUM, "F", 0.01, 0.5, "0.05",
+     "removal, addition: share of the training rows removed or added per "
+     "step"},
+    {"max-remove", 0, CLI_NUM, "F", 0.01, 0.95, "0.5",
+     "removal: largest share removed"},
+    {"stratify", 0, CLI_FLAG, NULL, 0, 0, "off",
+     "removal, prune: remove or keep the same share of each label (each "
+     "method's order, or random, within each label)"},
+    {"tol", 0, CLI_NUM, "X", 0, 0.5, "0.001",
+     "prune: relative AUC loss that still counts as the full data's AUC"},
+    {"seed-frac", 0, CLI_NUM, "F", 0.01, 0.9, "0.1",
+     "addition: share of the training rows in the random seed set"},
+    {"subsets", 0, CLI_INT, "M", 3, 100000, "32",
+     "agreement: random subsets, one retraining each, per seed"},
+    {"subset-frac", 0, CLI_NUM, "F", 0.05, 0.95, "0.5",
+     "agreement: share of the training rows in each subset"},
     CLI_END,
 };
 
-enum { MAX_SEEDS = 64, MAX_COLS = 64 };
+static const struct {
+    const char *name;
+    int (*run)(bench_run *r);
+    int needs_test;
+} bench_tasks[] = {
+    {"noise", bench_noise, 0},       {"removal", bench_removal, 1},
+    {"prune", bench_prune, 1},       {"addition", bench_addition, 1},
+    {"agreement", bench_agreement, 0},
+};
+enum { N_TASKS = sizeof bench_tasks / sizeof bench_tasks[0] };
 
 /* ---------------------------------------------------------------------- */
-/* Ranking metrics of a value column against the flipped set              */
+/* Shared helpers (bench_int.h)                                            */
 /* ---------------------------------------------------------------------- */
 
-/* splitmix64 (Steele et al. 2014): the run's own RNG, seeded by its seed,
- * so the flips do not depend on the library's internals. */
-static uint64_t mix64(uint64_t *s)
+int bench_oom(void) { return cli_failf("out of memory"); }
+
+double bench_mean(const double *x, size_t n)
 {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    double s = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            s += x[i];
+            m++;
+        }
+    return m ? s / (double)m : NAN;
 }
 
-/* Marks k of n rows, uniformly without replacement (partial Fisher-Yates
- * over a permutation), in flip (n,), zeroed first. Returns CLI_OK. */
-static int draw_flips(size_t n, size_t k, uint64_t seed, uint8_t *flip)
+void bench_json_array(FILE *f, const double *x, size_t n)
 {
-    uint32_t *perm = malloc((n ? n : 1) * sizeof *perm);
-    if (!perm)
-        return cli_failf("out of memory");
-    for (size_t i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
-    uint64_t st = seed ^ 0x6e6f697365ULL; /* "noise" */
-    memset(flip, 0, n);
-    for (size_t i = 0; i < k; i++) {
-        size_t j = i + (size_t)(mix64(&st) % (uint64_t)(n - i));
-        uint32_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-        flip[perm[i]] = 1;
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        cli_json_num(f, x[i]);
     }
-    free(perm);
+    fputc(']', f);
+}
+
+void bench_json_ci(FILE *f, double lo, double hi)
+{
+    const double ci[2] = {lo, hi};
+    bench_json_array(f, ci, 2);
+}
+
+void bench_json_key(FILE *f, const char *key)
+{
+    fputc(',', f);
+    cli_json_str(f, key);
+    fputc(':', f);
+}
+
+int bench_score(bench_run *r, const heft_dataset *ds,
+                const heft_dataset *valid, uint64_t seed, heft_scores **out)
+{
+    heft_error err;
+    r->so.seed = seed;
+    r->so.train.seed = seed;
+    r->so.methods = r->methods;
+    const heft_status st = heft_score(ds, valid, NULL, &r->so, out, &err);
+    cli_progress_done();
+    return st == HEFT_OK ? CLI_OK : cli_fail(&err);
+}
+
+typedef struct order_key {
+    double v;
+    uint64_t tie;
+    uint32_t i;
+} order_key;
+
+static int cmp_order(const void *pa, const void *pb)
+{
+    const order_key *a = pa, *b = pb;
+    if (a->v != b->v)
+        return a->v < b->v ? -1 : 1;
+    if (a->tie != b->tie)
+        return a->tie < b->tie ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* splitmix64 finaliser: the tie-break and permutation keys. */
+static uint64_t bench_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+int bench_order(const float *v, size_t n, uint64_t seed, uint32_t *order)
+{
+    order_key *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k)
+        return bench_oom();
+    const uint64_t s = bench_mix(seed ^ 0x6f72646572ULL); /* "order" */
+    for (size_t i = 0; i < n; i++) {
+        k[i].v = isnan(v[i]) ? INFINITY : (double)v[i];
+        k[i].tie = bench_mix(s ^ (uint64_t)i);
+        k[i].i = (uint32_t)i;
+    }
+    qsort(k, n, sizeof *k, cmp_order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = k[i].i;
+    free(k);
     return CLI_OK;
 }
 
-/* A row's value with NaN as +inf: a value that could not be computed
- * never makes a row suspicious. */
-static double key_of(float v)
+int bench_perm(size_t n, uint64_t seed, uint32_t *perm)
 {
-    return isnan(v) ? INFINITY : (double)v;
+    float *zero = calloc(n ? n : 1, sizeof *zero);
+    if (!zero)
+        return bench_oom();
+    /* All values tie, so the order is the seeded tie-break alone. */
+    const int rc = bench_order(zero, n, bench_mix(seed ^ 0x72616e64ULL), perm);
+    free(zero);
+    return rc;
 }
 
-static const float *g_sort_vals; /* qsort has no context argument */
-
-static int cmp_rows(const void *pa, const void *pb)
+int bench_retrain(bench_run *r, const heft_dataset *ds,
+                  const heft_dataset *eval, heft_bench_job *jobs,
+                  size_t n_jobs)
 {
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    double x = key_of(g_sort_vals[a]), y = key_of(g_sort_vals[b]);
-    if (x != y)
-        return x < y ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
-/* order (n,) = rows by value ascending, ties by row index. */
-static void sort_rows(const float *v, size_t n, uint32_t *order)
-{
-    for (size_t i = 0; i < n; i++)
-        order[i] = (uint32_t)i;
-    g_sort_vals = v;
-    qsort(order, n, sizeof *order, cmp_rows);
-    g_sort_vals = NULL;
-}
-
-/* F1@k and AUROC of the values v against flip, from the ascending order.
- * F1@k: hits among the k lowest, the tie block at the cut counted at its
- * expected share, divided by k (= precision = recall = F1 when k is the
- * number of flipped rows). AUROC: P(v_flipped < v_clean) + P(=)/2. */
-static void rank_metrics(const float *v, const uint8_t *flip,
-                         const uint32_t *order, size_t n, size_t k,
-                         double *f1, double *auroc)
-{
-    double hits = 0, pairs = 0, clean_after = 0, n_pos = 0;
-    for (size_t i = 0; i < n; i++)
-        n_pos += flip[i];
-    double n_neg = (double)n - n_pos;
-    clean_after = n_neg;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        double pos = 0;
-        while (j < n && key_of(v[order[j]]) == key_of(v[order[i]]))
-            pos += flip[order[j++]];
-        double neg = (double)(j - i) - pos;
-        clean_after -= neg;
-        pairs += pos * (clean_after + 0.5 * neg);
-        if (i < k)
-            hits += j <= k ? pos : pos * (double)(k - i) / (double)(j - i);
-        i = j;
-    }
-    *f1 = k ? hits / (double)k : NAN;
-    *auroc = n_pos > 0 && n_neg > 0 ? pairs / (n_pos * n_neg) : NAN;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Data                                                                    */
-/* ---------------------------------------------------------------------- */
-
-/* A copy of ds with the labels of the flagged rows flipped (1 - y). */
-static int flipped_copy(const heft_dataset *ds, const uint8_t *flip,
-                        heft_dataset **out)
-{
-    size_t n = heft_dataset_rows(ds);
-    const uint64_t *rp;
-    const uint32_t *feat;
-    const float *val;
-    const uint16_t *field;
-    heft_dataset_csr(ds, &rp, &feat, &val, &field);
-    const float *y = heft_dataset_labels(ds);
-    float *lab = malloc((n ? n : 1) * sizeof *lab);
-    if (!lab)
-        return cli_failf("out of memory");
-    for (size_t i = 0; i < n; i++)
-        lab[i] = flip[i] ? 1.0f - y[i] : y[i];
-    heft_dataset_info info;
-    heft_dataset_get_info(ds, &info);
     heft_error err;
-    int rc = CLI_OK;
-    if (heft_dataset_from_csr(n, rp, feat, val, field, lab,
-                              heft_dataset_weights(ds),
-                              heft_dataset_groups(ds), info.hash_bits, out,
-                              &err) != HEFT_OK)
-        rc = cli_fail(&err);
-    free(lab);
+    const heft_status st = heft_bench_retrain(
+        ds ? ds : r->train, eval, &r->so.train, jobs, n_jobs, r->threads,
+        cli_progress, (void *)r->a, &err);
+    cli_progress_done();
+    if (st != HEFT_OK)
+        return cli_fail(&err);
+    r->retrainings += n_jobs;
+    return CLI_OK;
+}
+
+int bench_boot(bench_run *r, const heft_dataset *eval,
+               const float *const *pred, size_t n_sets,
+               heft_bench_metric metric, double *out)
+{
+    heft_error err;
+    if (heft_bench_resample(heft_dataset_labels(eval), pred, n_sets,
+                            heft_dataset_rows(eval), metric, &r->bo, out,
+                            &err) != HEFT_OK)
+        return cli_fail(&err);
+    return CLI_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Options and data                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* Parses --seeds "0,1,2" into r->seeds. */
+static int parse_seeds(bench_run *r)
+{
+    const cli_args *a = r->a;
+    const char *s = cli_str(a, "seeds") ? cli_str(a, "seeds") : "0,1,2";
+    r->n_seeds = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        const unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || errno || *p == '-' || (*end && *end != ',') ||
+            r->n_seeds == BENCH_MAX_SEEDS || (*end == ',' && !end[1]))
+            return cli_usage_error(a->cmd,
+                                   "--seeds: '%s' is not 1 to %d "
+                                   "comma-separated integers",
+                                   s, BENCH_MAX_SEEDS);
+        r->seeds[r->n_seeds++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (!r->n_seeds)
+        return cli_usage_error(a->cmd, "--seeds: empty list");
+    return CLI_OK;
+}
+
+/* Checks the task name and the options' combinations; fills r->so. */
+static int check_usage(bench_run *r, int *task)
+{
+    const cli_args *a = r->a;
+    *task = -1;
+    for (int t = 0; t < N_TASKS; t++)
+        if (strcmp(a->pos[0], bench_tasks[t].name) == 0)
+            *task = t;
+    if (*task < 0)
+        return cli_usage_error(a->cmd,
+                               "unknown benchmark '%s' (known: noise, "
+                               "removal, prune, addition, agreement)",
+                               a->pos[0]);
+    r->task = bench_tasks[*task].name;
+    if (cli_given(a, "valid") && cli_given(a, "valid-frac"))
+        return cli_usage_error(a->cmd, "give --valid or --valid-frac, not "
+                                       "both");
+    if (bench_tasks[*task].needs_test && !cli_given(a, "test"))
+        return cli_usage_error(a->cmd, "bench %s needs --test FILE",
+                               r->task);
+    if (strcmp(r->task, "agreement") == 0 && !cli_given(a, "valid") &&
+        !(cli_num(a, "valid-frac", 0.1) > 0))
+        return cli_usage_error(a->cmd, "bench agreement needs validation "
+                                       "rows (--valid, or --valid-frac > 0)");
+    int rc = parse_seeds(r);
+    if (rc == CLI_OK)
+        rc = cli_check_methods(a, cli_str(a, "methods"));
+    heft_model_kind k = HEFT_MODEL_LR;
+    heft_model_kind_parse(cli_str(a, "model") ? cli_str(a, "model") : "lr",
+                          &k);
+    if (rc == CLI_OK)
+        rc = cli_score_opts(a, k, cli_str(a, "methods"), &r->so);
+    r->so.log = NULL; /* one line per seed instead */
+    r->so.train.log = NULL;
+    r->threads = cli_threads(a, 0);
+    r->bo = heft_bench_boot_opts_default();
+    r->bo.resamples = cli_int(a, "resamples", 200);
+    r->bo.threads = r->threads;
     return rc;
 }
 
@@ -190,10 +314,11 @@ static int flipped_copy(const heft_dataset *ds, const uint8_t *flip,
 static int part_of(const heft_dataset *ds, const uint8_t *part, uint8_t want,
                    heft_dataset **out)
 {
-    size_t n = heft_dataset_rows(ds), m = 0;
+    const size_t n = heft_dataset_rows(ds);
+    size_t m = 0;
     uint64_t *rows = malloc((n ? n : 1) * sizeof *rows);
     if (!rows)
-        return cli_failf("out of memory");
+        return bench_oom();
     for (size_t i = 0; i < n; i++)
         if (part[i] == want)
             rows[m++] = i;
@@ -205,270 +330,61 @@ static int part_of(const heft_dataset *ds, const uint8_t *part, uint8_t want,
     return rc;
 }
 
-/* ---------------------------------------------------------------------- */
-/* --dump-dir: libsvm files of the exact rows                             */
-/* ---------------------------------------------------------------------- */
-
-typedef struct svm_nz {
-    uint32_t idx;
-    float val;
-} svm_nz;
-
-static int cmp_nz(const void *pa, const void *pb)
+/* Splits validation rows off data (stratified, split seed 1). */
+static int split_valid(bench_run *r, heft_dataset *data, double frac)
 {
-    const svm_nz *a = pa, *b = pb;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
+    const size_t n = heft_dataset_rows(data);
+    uint8_t *part = malloc(n ? n : 1);
+    if (!part)
+        return bench_oom();
+    heft_split_opts sp = heft_split_opts_default();
+    sp.test = frac;
+    sp.seed = 1;
+    heft_error err;
+    int rc = CLI_OK;
+    if (heft_split_assign(data, &sp, part, &err) != HEFT_OK)
+        rc = cli_fail(&err);
+    if (rc == CLI_OK)
+        rc = part_of(data, part, 0, &r->train);
+    if (rc == CLI_OK)
+        rc = part_of(data, part, 2, &r->valid);
+    free(part);
+    return rc;
 }
 
-/* Writes ds as libsvm ("LABEL IDX:VAL ...", IDX = bucket + 1 ascending,
- * the values of a bucket repeated within a row summed) to path. */
-static int write_svm(const heft_dataset *ds, const char *path)
+/* Reads DATA, --valid, --test; splits off validation rows if asked. */
+static int read_data(bench_run *r)
 {
-    const uint64_t *rp;
-    const uint32_t *feat;
-    const float *val;
-    const uint16_t *field;
-    heft_dataset_csr(ds, &rp, &feat, &val, &field);
-    const float *y = heft_dataset_labels(ds);
-    size_t n = heft_dataset_rows(ds), cap = 0;
-    svm_nz *nz = NULL;
-    cli_out out;
-    int rc = cli_out_open(&out, path);
-    for (size_t r = 0; rc == CLI_OK && r < n; r++) {
-        size_t len = (size_t)(rp[r + 1] - rp[r]);
-        if (len > cap) {
-            svm_nz *t = realloc(nz, len * sizeof *t);
-            if (!t) {
-                rc = cli_failf("out of memory");
-                break;
-            }
-            nz = t;
-            cap = len;
-        }
-        for (size_t j = 0; j < len; j++) {
-            nz[j].idx = feat[rp[r] + j];
-            nz[j].val = val ? val[rp[r] + j] : 1.0f;
-        }
-        qsort(nz, len, sizeof *nz, cmp_nz);
-        fprintf(out.f, "%g", (double)y[r]);
-        for (size_t j = 0; j < len;) {
-            double s = 0;
-            size_t i = j;
-            for (; j < len && nz[j].idx == nz[i].idx; j++)
-                s += nz[j].val;
-            fprintf(out.f, " %lu:%.9g", (unsigned long)nz[i].idx + 1, s);
-        }
-        fputc('\n', out.f);
+    const cli_args *a = r->a;
+    heft_read_opts ro, vo;
+    heft_dataset *data = NULL;
+    int rc = cli_read_opts(a, &ro);
+    if (rc == CLI_OK)
+        rc = cli_read(a, a->pos[1], &ro, &data);
+    if (rc != CLI_OK)
+        return rc;
+    heft_dataset_info info;
+    heft_dataset_get_info(data, &info);
+    if (info.graded || info.rows < 20) {
+        heft_dataset_free(data);
+        return cli_failf("%s: bench %s needs binary labels (0/1) and at "
+                         "least 20 rows; this data has %s",
+                         a->pos[1], r->task,
+                         info.graded ? "graded labels" : "fewer rows");
     }
-    free(nz);
-    if (rc != CLI_OK) {
-        cli_out_abort(&out);
+    heft_dataset_read_opts(data, &vo);
+    cli_read_opts_runtime(a, &vo);
+    if (cli_given(a, "test"))
+        rc = cli_read(a, cli_str(a, "test"), &vo, &r->test);
+    if (rc == CLI_OK && cli_given(a, "valid"))
+        rc = cli_read(a, cli_str(a, "valid"), &vo, &r->valid);
+    const double frac = cli_num(a, "valid-frac", 0.1);
+    if (rc != CLI_OK || r->valid || frac <= 0) {
+        r->train = data;
         return rc;
     }
-    return cli_out_commit(&out);
-}
-
-static int make_dir(const char *path)
-{
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return cli_failf("%s: cannot create the folder: %s", path,
-                         strerror(errno));
-    return CLI_OK;
-}
-
-/* Writes one seed's files into DIR/seed-S/. */
-static int dump_seed(const char *dir, uint64_t seed, const heft_dataset *tr,
-                     const uint8_t *flip, const heft_dataset *va,
-                     const heft_dataset *te)
-{
-    size_t len = strlen(dir) + 64;
-    char *sub = malloc(len), *path = malloc(len);
-    int rc = sub && path ? CLI_OK : cli_failf("out of memory");
-    if (rc == CLI_OK) {
-        snprintf(sub, len, "%s/seed-%llu", dir, (unsigned long long)seed);
-        rc = make_dir(dir);
-    }
-    if (rc == CLI_OK)
-        rc = make_dir(sub);
-    const struct {
-        const char *name;
-        const heft_dataset *ds;
-    } parts[] = {{"train.svm", tr}, {"valid.svm", va}, {"test.svm", te}};
-    for (size_t i = 0; rc == CLI_OK && i < 3; i++) {
-        if (!parts[i].ds)
-            continue;
-        snprintf(path, len, "%s/%s", sub, parts[i].name);
-        rc = write_svm(parts[i].ds, path);
-    }
-    cli_out out;
-    if (rc == CLI_OK) {
-        snprintf(path, len, "%s/flipped.txt", sub);
-        rc = cli_out_open(&out, path);
-    }
-    if (rc == CLI_OK) {
-        for (size_t i = 0; i < heft_dataset_rows(tr); i++)
-            if (flip[i])
-                fprintf(out.f, "%zu\n", i);
-        rc = cli_out_commit(&out);
-    }
-    free(sub);
-    free(path);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Runs                                                                    */
-/* ---------------------------------------------------------------------- */
-
-/* Results of every run, per column name (same columns in every run). */
-typedef struct bench_acc {
-    size_t n_cols;
-    char *name[MAX_COLS];
-    double f1[MAX_COLS][MAX_SEEDS], auroc[MAX_COLS][MAX_SEEDS];
-    double secs[MAX_COLS][MAX_SEEDS], test_auc[MAX_COLS][MAX_SEEDS];
-    double auc_noisy[MAX_SEEDS], auc_clean[MAX_SEEDS];
-    size_t n_runs;
-} bench_acc;
-
-/* Everything one command needs across the runs. */
-typedef struct bench_ctx {
-    const cli_args *a;
-    heft_score_opts so;
-    heft_dataset *data, *train, *valid, *test;
-    uint64_t seeds[MAX_SEEDS];
-    size_t n_seeds;
-    double flip;
-    size_t k;
-    bench_acc acc;
-} bench_ctx;
-
-/* AUC on the test set of a model trained on rows keep[0..m) of ds (all
- * rows when keep is NULL), with the score options' training settings. */
-static int test_auc(bench_ctx *c, const heft_dataset *ds,
-                    const uint64_t *keep, size_t m, uint64_t seed,
-                    double *auc)
-{
-    heft_dataset *sub = NULL;
-    heft_model *model = NULL;
-    heft_error err;
-    heft_train_opts to = c->so.train;
-    to.seed = seed;
-    to.log = NULL;
-    size_t n = heft_dataset_rows(c->test);
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    int rc = p ? CLI_OK : cli_failf("out of memory");
-    heft_metrics mt;
-    heft_eval_opts eo = heft_eval_opts_default();
-    if (rc == CLI_OK && keep &&
-        heft_dataset_subset(ds, keep, m, &sub, &err) != HEFT_OK)
-        rc = cli_fail(&err);
-    if (rc == CLI_OK &&
-        (heft_train(sub ? sub : ds, NULL, &to, &model, &err) != HEFT_OK ||
-         heft_predict(model, c->test, p, to.threads, &err) != HEFT_OK ||
-         heft_evaluate(heft_dataset_labels(c->test), p, NULL, NULL, n, &eo,
-                       &mt, &err) != HEFT_OK))
-        rc = cli_fail(&err);
-    if (rc == CLI_OK)
-        *auc = mt.auc.value;
-    heft_model_free(model);
-    heft_dataset_free(sub);
-    free(p);
-    return rc;
-}
-
-/* The test AUC after dropping the k lowest rows of order (n,). */
-static int test_auc_kept(bench_ctx *c, const heft_dataset *ds,
-                         const uint32_t *order, const uint8_t *drop_mask,
-                         uint64_t seed, double *auc)
-{
-    size_t n = heft_dataset_rows(ds), m = 0;
-    uint64_t *keep = malloc((n ? n : 1) * sizeof *keep);
-    uint8_t *drop = calloc(n ? n : 1, 1);
-    int rc = keep && drop ? CLI_OK : cli_failf("out of memory");
-    if (rc == CLI_OK) {
-        for (size_t i = 0; order && i < c->k && i < n; i++)
-            drop[order[i]] = 1;
-        for (size_t i = 0; i < n; i++)
-            if (!(drop_mask ? drop_mask[i] : drop[i]))
-                keep[m++] = i;
-        rc = test_auc(c, ds, keep, m, seed, auc);
-    }
-    free(keep);
-    free(drop);
-    return rc;
-}
-
-/* Records the columns of s for run r (checking that the columns are the
- * same as in the first run). */
-static int record_scores(bench_ctx *c, const heft_scores *s,
-                         const heft_dataset *noisy, const uint8_t *flip,
-                         size_t r, uint64_t seed)
-{
-    bench_acc *acc = &c->acc;
-    size_t n = heft_scores_rows(s), cols = heft_scores_cols(s);
-    if (cols > MAX_COLS)
-        return cli_failf("more than %d score columns", MAX_COLS);
-    if (r == 0) {
-        acc->n_cols = cols;
-        for (size_t j = 0; j < cols; j++)
-            if (!(acc->name[j] = strdup(heft_scores_name(s, j))))
-                return cli_failf("out of memory");
-    } else if (cols != acc->n_cols) {
-        return cli_failf("internal error: the runs gave different columns");
-    }
-    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
-    if (!order)
-        return cli_failf("out of memory");
-    int rc = CLI_OK;
-    for (size_t j = 0; rc == CLI_OK && j < cols; j++) {
-        const float *v = heft_scores_col(s, j);
-        sort_rows(v, n, order);
-        rank_metrics(v, flip, order, n, c->k, &acc->f1[j][r],
-                     &acc->auroc[j][r]);
-        acc->secs[j][r] = heft_scores_seconds(s, j);
-        acc->test_auc[j][r] = NAN;
-        if (c->test)
-            rc = test_auc_kept(c, noisy, order, NULL, seed,
-                               &acc->test_auc[j][r]);
-    }
-    free(order);
-    return rc;
-}
-
-/* One run: flip, score, measure (and dump, and test). */
-static int run_seed(bench_ctx *c, size_t r)
-{
-    const uint64_t seed = c->seeds[r];
-    size_t n = heft_dataset_rows(c->train);
-    uint8_t *flip = malloc(n ? n : 1);
-    heft_dataset *noisy = NULL;
-    heft_scores *s = NULL;
-    heft_error err;
-    int rc = flip ? draw_flips(n, c->k, seed, flip) : cli_failf("out of memory");
-    if (rc == CLI_OK)
-        rc = flipped_copy(c->train, flip, &noisy);
-    const char *dir = cli_str(c->a, "dump-dir");
-    if (rc == CLI_OK && dir)
-        rc = dump_seed(dir, seed, noisy, flip, c->valid, c->test);
-    if (rc == CLI_OK) {
-        c->so.seed = seed;
-        c->so.train.seed = seed;
-        if (heft_score(noisy, c->valid, NULL, &c->so, &s, &err) != HEFT_OK)
-            rc = cli_fail(&err);
-        cli_progress_done();
-    }
-    if (rc == CLI_OK)
-        rc = record_scores(c, s, noisy, flip, r, seed);
-    if (rc == CLI_OK && c->test)
-        rc = test_auc(c, noisy, NULL, 0, seed, &c->acc.auc_noisy[r]);
-    if (rc == CLI_OK && c->test)
-        rc = test_auc_kept(c, noisy, NULL, flip, seed, &c->acc.auc_clean[r]);
-    if (rc == CLI_OK)
-        cli_info(c->a, "seed %llu: scored %zu rows, %zu flipped",
-                 (unsigned long long)seed, n, c->k);
-    heft_scores_free(s);
-    heft_dataset_free(noisy);
-    free(flip);
+    rc = split_valid(r, data, frac);
+    heft_dataset_free(data);
     return rc;
 }
 
@@ -476,250 +392,208 @@ static int run_seed(bench_ctx *c, size_t r)
 /* Output                                                                  */
 /* ---------------------------------------------------------------------- */
 
-static double mean(const double *x, size_t n)
+static void json_setting_str(FILE *f, const char *key, const char *v)
 {
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += x[i];
-    return n ? s / (double)n : NAN;
+    bench_json_key(f, key);
+    if (v)
+        cli_json_str(f, v);
+    else
+        fputs("null", f);
 }
 
-static void json_array(FILE *f, const double *x, size_t n)
+static void json_setting_num(FILE *f, const cli_args *a, const char *key,
+                             const char *opt, double def)
 {
+    bench_json_key(f, key);
+    cli_json_num(f, cli_num(a, opt, def));
+}
+
+/* The envelope: heft, command, settings (every option that changes the
+ * numbers). Leaves the object open for the task's keys. */
+static void json_envelope(const bench_run *r, FILE *f)
+{
+    const cli_args *a = r->a;
+    fputs("{\"heft\":", f);
+    cli_json_str(f, heft_version());
+    fputs(",\"command\":", f);
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "bench %s", r->task);
+    cli_json_str(f, cmd);
+    fputs(",\"settings\":{\"data\":", f);
+    cli_json_str(f, a->pos[1]);
+    json_setting_str(f, "test", cli_str(a, "test"));
+    json_setting_str(f, "valid", cli_str(a, "valid"));
+    json_setting_num(f, a, "valid_frac", "valid-frac",
+                     cli_given(a, "valid") ? NAN : 0.1);
+    json_setting_str(f, "model", heft_model_kind_name(r->so.train.model));
+    json_setting_str(f, "methods", r->methods);
+    bench_json_key(f, "seeds");
     fputc('[', f);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputc(',', f);
-        cli_json_num(f, x[i]);
-    }
+    for (size_t s = 0; s < r->n_seeds; s++)
+        fprintf(f, "%s%llu", s ? "," : "", (unsigned long long)r->seeds[s]);
     fputc(']', f);
-}
-
-static void print_json(const bench_ctx *c, FILE *f)
-{
-    const bench_acc *acc = &c->acc;
-    size_t R = acc->n_runs;
-    fputs("{\"data\":", f);
-    cli_json_str(f, c->a->pos[1]);
-    fprintf(f, ",\"rows\":%zu,\"valid_rows\":%zu,\"flip\":",
-            heft_dataset_rows(c->train),
-            c->valid ? heft_dataset_rows(c->valid) : (size_t)0);
-    cli_json_num(f, c->flip);
-    fprintf(f, ",\"k\":%zu,\"model\":\"%s\",\"seeds\":[", c->k,
-            heft_model_kind_name(c->so.train.model));
-    for (size_t r = 0; r < R; r++)
-        fprintf(f, "%s%llu", r ? "," : "", (unsigned long long)c->seeds[r]);
-    fputs("],\"test_auc_noisy\":", f);
-    cli_json_num(f, c->test ? mean(acc->auc_noisy, R) : NAN);
-    fputs(",\"test_auc_clean\":", f);
-    cli_json_num(f, c->test ? mean(acc->auc_clean, R) : NAN);
-    fputs(",\"methods\":{", f);
-    for (size_t j = 0; j < acc->n_cols; j++) {
-        fprintf(f, "%s", j ? "," : "");
-        cli_json_str(f, acc->name[j]);
-        fputs(":{\"f1_at_k\":", f);
-        cli_json_num(f, mean(acc->f1[j], R));
-        fputs(",\"auroc\":", f);
-        cli_json_num(f, mean(acc->auroc[j], R));
-        fputs(",\"seconds\":", f);
-        cli_json_num(f, mean(acc->secs[j], R));
-        fputs(",\"test_auc\":", f);
-        cli_json_num(f, c->test ? mean(acc->test_auc[j], R) : NAN);
-        fputs(",\"f1_at_k_per_seed\":", f);
-        json_array(f, acc->f1[j], R);
-        fputs(",\"auroc_per_seed\":", f);
-        json_array(f, acc->auroc[j], R);
-        fputc('}', f);
+    bench_json_key(f, "resamples");
+    fprintf(f, "%d", r->bo.resamples);
+    bench_json_key(f, "threads");
+    fprintf(f, "%d", r->threads);
+    if (strcmp(r->task, "noise") == 0) {
+        json_setting_num(f, a, "flip", "flip", 0.1);
+        bench_json_key(f, "defects");
+        fputs(cli_flag(a, "defects") ? "true" : "false", f);
+        json_setting_num(f, a, "bots", "bots", 0.05);
+        json_setting_num(f, a, "dups", "dups", 0.05);
+    } else if (strcmp(r->task, "removal") == 0) {
+        json_setting_num(f, a, "step", "step", 0.05);
+        json_setting_num(f, a, "max_remove", "max-remove", 0.5);
+        bench_json_key(f, "stratify");
+        fputs(cli_flag(a, "stratify") ? "true" : "false", f);
+    } else if (strcmp(r->task, "prune") == 0) {
+        json_setting_num(f, a, "tol", "tol", 0.001);
+        bench_json_key(f, "stratify");
+        fputs(cli_flag(a, "stratify") ? "true" : "false", f);
+    } else if (strcmp(r->task, "addition") == 0) {
+        json_setting_num(f, a, "step", "step", 0.05);
+        json_setting_num(f, a, "seed_frac", "seed-frac", 0.1);
+    } else {
+        bench_json_key(f, "subsets");
+        fprintf(f, "%d", cli_int(a, "subsets", 32));
+        json_setting_num(f, a, "subset_frac", "subset-frac", 0.5);
     }
-    fputs("}}\n", f);
+    fputc('}', f);
 }
 
-static void print_table(const bench_ctx *c, FILE *f)
+/* Copies the memory stream buf to stdout or to path (atomically). */
+static int emit(const char *buf, size_t len, const char *path)
 {
-    const bench_acc *acc = &c->acc;
-    size_t R = acc->n_runs;
-    fprintf(f, "noise: %s, %zu training rows, %zu flipped (%g), %zu "
-               "validation rows, %s, %zu seed%s\n",
-            c->a->pos[1], heft_dataset_rows(c->train), c->k, c->flip,
-            c->valid ? heft_dataset_rows(c->valid) : (size_t)0,
-            heft_model_kind_name(c->so.train.model), R, R == 1 ? "" : "s");
-    fprintf(f, "%-20s %8s %8s %10s", "method", "F1@k", "AUROC", "seconds");
-    if (c->test)
-        fprintf(f, " %9s", "test AUC");
-    fputc('\n', f);
-    for (size_t j = 0; j < acc->n_cols; j++) {
-        fprintf(f, "%-20s %8.4f %8.4f %10.3f", acc->name[j],
-                mean(acc->f1[j], R), mean(acc->auroc[j], R),
-                mean(acc->secs[j], R));
-        if (c->test)
-            fprintf(f, " %9.4f", mean(acc->test_auc[j], R));
-        fputc('\n', f);
+    if (!path) {
+        fwrite(buf, 1, len, stdout);
+        return fflush(stdout) == 0 ? CLI_OK
+                                   : cli_failf("cannot write stdout");
     }
-    if (c->test)
-        fprintf(f, "test AUC: trained on the noisy rows %.4f, on the clean "
-                   "rows %.4f; per method: after dropping its %zu lowest\n",
-                mean(acc->auc_noisy, R), mean(acc->auc_clean, R), c->k);
-}
-
-/* ---------------------------------------------------------------------- */
-/* The command                                                            */
-/* ---------------------------------------------------------------------- */
-
-/* Parses --seeds "0,1,2" into c->seeds. */
-static int parse_seeds(const cli_args *a, bench_ctx *c)
-{
-    const char *s = cli_str(a, "seeds") ? cli_str(a, "seeds") : "0,1,2";
-    const char *p = s;
-    c->n_seeds = 0;
-    while (*p) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || errno || *p == '-' || (*end && *end != ',') ||
-            c->n_seeds == MAX_SEEDS || (*end == ',' && !end[1]))
-            return cli_usage_error(a->cmd,
-                                   "--seeds: '%s' is not 1 to %d "
-                                   "comma-separated integers",
-                                   s, MAX_SEEDS);
-        c->seeds[c->n_seeds++] = v;
-        p = *end ? end + 1 : end;
-    }
-    if (!c->n_seeds)
-        return cli_usage_error(a->cmd, "--seeds: empty list");
-    return CLI_OK;
-}
-
-static int check_usage(const cli_args *a, bench_ctx *c)
-{
-    if (strcmp(a->pos[0], "noise") != 0)
-        return cli_usage_error(a->cmd, "unknown benchmark '%s' (known: noise)",
-                               a->pos[0]);
-    if (cli_given(a, "valid") && cli_given(a, "valid-frac"))
-        return cli_usage_error(a->cmd, "give --valid or --valid-frac, not "
-                                       "both");
-    int rc = parse_seeds(a, c);
-    if (rc == CLI_OK)
-        rc = cli_check_methods(a, cli_str(a, "methods"));
-    heft_model_kind k = HEFT_MODEL_LR;
-    heft_model_kind_parse(cli_str(a, "model") ? cli_str(a, "model") : "lr",
-                          &k);
-    if (rc == CLI_OK)
-        rc = cli_score_opts(a, k, cli_str(a, "methods"), &c->so);
-    c->so.log = NULL; /* one line per seed instead */
-    c->so.train.log = NULL;
-    c->flip = cli_num(a, "flip", 0.1);
-    return rc;
-}
-
-/* Reads DATA, --valid, --test; splits off validation rows if asked. */
-static int read_data(bench_ctx *c)
-{
-    const cli_args *a = c->a;
-    heft_read_opts ro, vo;
-    int rc = cli_read_opts(a, &ro);
-    if (rc == CLI_OK)
-        rc = cli_read(a, a->pos[1], &ro, &c->data);
+    cli_out out;
+    int rc = cli_out_open(&out, path);
     if (rc != CLI_OK)
         return rc;
-    heft_dataset_info info;
-    heft_dataset_get_info(c->data, &info);
-    if (info.graded)
-        return cli_failf("%s: bench noise needs binary labels (0/1); this "
-                         "data has graded labels", a->pos[1]);
-    heft_dataset_read_opts(c->data, &vo);
-    cli_read_opts_runtime(a, &vo);
-    if (cli_given(a, "test"))
-        rc = cli_read(a, cli_str(a, "test"), &vo, &c->test);
-    if (rc == CLI_OK && cli_given(a, "valid"))
-        rc = cli_read(a, cli_str(a, "valid"), &vo, &c->valid);
-    double frac = cli_num(a, "valid-frac", 0.1);
-    if (rc != CLI_OK || c->valid || frac <= 0) {
-        c->train = c->data;
-        c->data = NULL;
-        return rc;
+    fwrite(buf, 1, len, out.f);
+    return cli_out_commit(&out);
+}
+
+/* --report FILE: the JSON as DIR/bench-TASK.json (DIR = FILE's folder),
+ * then the report of DIR into FILE (heft_report_write, which reads every
+ * run file in DIR). */
+static int write_report(const bench_run *r, const char *buf, size_t len)
+{
+    const char *html = cli_str(r->a, "report");
+    const char *slash = strrchr(html, '/');
+    const size_t dlen = slash ? (size_t)(slash - html) : 1;
+    const size_t cap = dlen + strlen(r->task) + 32;
+    char *dir = malloc(cap), *json = malloc(cap);
+    int rc = dir && json ? CLI_OK : bench_oom();
+    if (rc == CLI_OK) {
+        snprintf(dir, cap, "%.*s", (int)dlen, slash ? html : ".");
+        if (!dir[0])
+            snprintf(dir, cap, "/");
+        snprintf(json, cap, "%s/bench-%s.json", dir, r->task);
+        rc = emit(buf, len, json);
     }
-    size_t n = heft_dataset_rows(c->data);
-    uint8_t *part = malloc(n ? n : 1);
-    heft_split_opts sp = heft_split_opts_default();
-    sp.test = frac;
-    sp.seed = 1;
     heft_error err;
-    if (!part)
-        return cli_failf("out of memory");
-    if (heft_split_assign(c->data, &sp, part, &err) != HEFT_OK)
+    if (rc == CLI_OK && heft_report_write(dir, html, NULL, &err) != HEFT_OK)
         rc = cli_fail(&err);
-    if (rc == CLI_OK)
-        rc = part_of(c->data, part, 0, &c->train);
-    if (rc == CLI_OK)
-        rc = part_of(c->data, part, 2, &c->valid);
-    free(part);
+    free(dir);
+    free(json);
     return rc;
+}
+
+static void free_run(bench_run *r)
+{
+    heft_dataset_free(r->train);
+    heft_dataset_free(r->valid);
+    heft_dataset_free(r->test);
+    free(r->methods);
+    free(r);
 }
 
 static int run_bench(const cli_args *a)
 {
-    bench_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return cli_failf("out of memory");
-    c->a = a;
-    int rc = check_usage(a, c);
+    bench_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return bench_oom();
+    r->a = a;
+    int task;
+    int rc = check_usage(r, &task);
     if (rc == CLI_OK)
-        rc = read_data(c);
-    if (rc == CLI_OK) {
-        size_t n = heft_dataset_rows(c->train);
-        c->k = (size_t)llround(c->flip * (double)n);
-        if (c->k == 0 || c->k >= n)
-            rc = cli_failf("%s: flipping %g of %zu rows flips %zu; need at "
-                           "least one flipped and one clean row",
-                           a->pos[1], c->flip, n, c->k);
-    }
-    char *methods = NULL;
+        rc = read_data(r);
     if (rc == CLI_OK &&
-        !(methods = cli_expand_methods(a, cli_str(a, "methods"), c->train)))
-        rc = cli_failf("out of memory");
-    c->so.methods = methods;
-    for (size_t r = 0; rc == CLI_OK && r < c->n_seeds; r++) {
-        rc = run_seed(c, r);
-        c->acc.n_runs += rc == CLI_OK;
+        !(r->methods = cli_expand_methods(a, cli_str(a, "methods"),
+                                          r->train)))
+        rc = bench_oom();
+    char *jbuf = NULL, *tbuf = NULL;
+    size_t jlen = 0, tlen = 0;
+    if (rc == CLI_OK) {
+        r->js = open_memstream(&jbuf, &jlen);
+        r->txt = open_memstream(&tbuf, &tlen);
+        if (!r->js || !r->txt)
+            rc = bench_oom();
     }
-    if (rc == CLI_OK && cli_flag(a, "json"))
-        print_json(c, stdout);
-    else if (rc == CLI_OK)
-        print_table(c, stdout);
-    for (size_t j = 0; j < c->acc.n_cols; j++)
-        free(c->acc.name[j]);
-    free(methods);
-    heft_dataset_free(c->data);
-    heft_dataset_free(c->train);
-    heft_dataset_free(c->valid);
-    heft_dataset_free(c->test);
-    free(c);
+    if (rc == CLI_OK) {
+        json_envelope(r, r->js);
+        rc = bench_tasks[task].run(r);
+        bench_json_key(r->js, "retrainings");
+        fprintf(r->js, "%zu}\n", r->retrainings);
+    }
+    if (r->js)
+        fclose(r->js);
+    if (r->txt)
+        fclose(r->txt);
+    if (rc == CLI_OK && cli_given(a, "report"))
+        rc = write_report(r, jbuf, jlen);
+    if (rc == CLI_OK)
+        rc = cli_flag(a, "json") ? emit(jbuf, jlen, NULL)
+                                 : emit(tbuf, tlen, NULL);
+    free(jbuf);
+    free(tbuf);
+    free_run(r);
     return rc;
 }
 
 const cli_command cli_cmd_bench = {
     .name = "bench",
-    .synopsis = "noise DATA --methods LIST [--flip R] [--seeds S,S] "
-                "[--valid V | --valid-frac F] [--test T] [--json] [OPTIONS]",
-    .summary = "Measure how well the methods find deliberately flipped "
-               "labels",
+    .synopsis = "TASK DATA --methods LIST [--test T] [--seeds S,S] "
+                "[--valid V | --valid-frac F] [--json] [--report FILE] "
+                "[OPTIONS]",
+    .summary = "Measure what the methods' values are worth: noise, "
+               "removal, prune, addition, agreement",
     .details =
-        "For each seed: flip the labels of k = round(R x N) training rows "
-        "drawn uniformly\nwithout replacement, score the noisy rows with "
-        "every method, and measure per\nmethod column: F1@k of the k "
-        "lowest-valued rows against the flipped set (k is\nthe number "
-        "flipped, so F1@k = precision@k = recall@k; ties at the cut count\n"
-        "at their expected share), AUROC of the negated value as a detector "
-        "of flipped\nrows (ties half), and the method's seconds. Prints the "
-        "means over the seeds.\nEvery column is read in its documented "
-        "direction: low = suspicious.\n\n"
-        "Validation rows come from --valid, or else from a stratified split "
-        "of DATA\n(--valid-frac, split seed 1, the same for every seed); "
-        "they are never flipped.\nWith --json, stdout holds one JSON object: "
-        "data, rows, valid_rows, flip, k,\nmodel, seeds, test_auc_noisy, "
-        "test_auc_clean, and methods: {COLUMN: {f1_at_k,\nauroc, seconds, "
-        "test_auc, f1_at_k_per_seed, auroc_per_seed}} (null where\n"
-        "undefined).",
+        "TASK is one of (docs/bench-tasks.md has the protocols):\n"
+        "  noise      plant flipped labels (--flip; with --defects also "
+        "bots and\n             duplicates); per method: F1@k, precision "
+        "and recall of the\n             flagged set, AUROC, PR-AUC, "
+        "seconds, and with --test the test\n             AUC after dropping "
+        "what it flags\n"
+        "  removal    remove the highest- and the lowest-valued rows in "
+        "--step\n             steps up to --max-remove; test AUC and "
+        "logloss per step\n"
+        "  prune      keep 10%..90%: each method's highest (M) and lowest "
+        "(M:low)\n             valued rows, every positive and its "
+        "highest-valued negatives\n             (M:neg, recalibrated), at "
+        "random, and by negative downsampling\n             (recalibrated); "
+        "test AUC and NE, and the smallest fraction\n             within "
+        "--tol relative AUC of the full data\n"
+        "  addition   add rows highest value first to a random seed set "
+        "(--seed-frac)\n             in --step steps; test AUC and "
+        "logloss\n"
+        "  agreement  retrain on --subsets random subsets; Spearman of "
+        "predicted and\n             actual change of validation loss "
+        "(LDS, Park et al. 2023)\n\n"
+        "Every model is retrained with the same settings (--model and the "
+        "training\nflags), one per seed. Test metrics come with 95% "
+        "bootstrap intervals over the\ntest rows (--resamples) and a "
+        "paired bootstrap test against random selection\n(p_vs_random). "
+        "Values are read in their documented direction: higher = more\n"
+        "valuable. Validation rows come from --valid, or else from a "
+        "stratified split\nof DATA (--valid-frac, split seed 1); they are "
+        "never altered. --json prints\nthe JSON document of "
+        "docs/run-dir.md on stdout instead of the table.",
     .min_pos = 2,
     .max_pos = 2,
     .groups = CLI_READS_DATA | CLI_TRAINS | CLI_SCORES,

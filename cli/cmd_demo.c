@@ -8,7 +8,7 @@
  * flags, retrain, and compare the test AUC with dropping as many random
  * rows and with dropping exactly the planted defects. Prints the tables
  * and writes the run (scores, a `bench noise`-style JSON, docs/run-dir.md)
- * into DIR/run.
+ * into DIR/run and the HTML report of it into DIR/report.html.
  *
  * Each step is one function over a demo_ctx.
  */
@@ -80,6 +80,7 @@ typedef struct demo_ctx {
     size_t n_flagged;      /* rows flagged by cl (cl_ok = 0) or dup < 0  */
     double auc_drop_flagged, auc_drop_best, auc_drop_random, auc_drop_truth;
     char run_dir[PATH_MAX + 16];
+    char report_path[PATH_MAX + 16];
 } demo_ctx;
 
 static int demo_dir(demo_ctx *c)
@@ -562,7 +563,8 @@ static void demo_json(const demo_ctx *c, FILE *f)
     fputs("}}\n", f);
 }
 
-/* Writes DIR/run: scores.tsv (the train part's scores) and demo.json. */
+/* Writes DIR/run: scores.tsv (the train part's scores) and demo.json, and
+ * from them DIR/report.html (heft_report_write). */
 static int demo_write_run(demo_ctx *c)
 {
     snprintf(c->run_dir, sizeof c->run_dir, "%s/run", c->dir);
@@ -580,7 +582,14 @@ static int demo_write_run(demo_ctx *c)
     if (cli_out_open(&o, path) != CLI_OK)
         return CLI_ERR;
     demo_json(c, o.f);
-    return cli_out_commit(&o);
+    if (cli_out_commit(&o) != CLI_OK)
+        return CLI_ERR;
+    snprintf(c->report_path, sizeof c->report_path, "%s/report.html",
+             c->dir);
+    if (heft_report_write(c->run_dir, c->report_path, NULL, &err) !=
+        HEFT_OK)
+        return cli_fail(&err);
+    return CLI_OK;
 }
 
 static void demo_print(const demo_ctx *c)
@@ -607,7 +616,11 @@ static void demo_print(const demo_ctx *c)
     }
     demo_print_detection(c);
     if (!c->made_dir || cli_flag(c->a, "keep"))
-        printf("\nfiles kept in %s (the run: %s)\n", c->dir, c->run_dir);
+        printf("\nfiles kept in %s; the report: %s\n", c->dir,
+               c->report_path);
+    else
+        printf("\n(--keep or --dir DIR keeps the log, the scores and "
+               "report.html)\n");
 }
 
 /* Removes DIR/run's files (a temporary DIR without --keep). */
@@ -622,6 +635,8 @@ static void demo_remove_run(const demo_ctx *c)
     }
     if (c->run_dir[0])
         rmdir(c->run_dir);
+    if (c->report_path[0])
+        remove(c->report_path);
 }
 
 static void demo_free(demo_ctx *c)
@@ -692,7 +707,8 @@ const cli_command cli_cmd_demo = {
                "is retrained after dropping as many rows as were planted: "
                "the lowest by the\nbest method, a random share, and the "
                "planted rows themselves. The run\n(scores.tsv, demo.json "
-               "as docs/run-dir.md describes) goes to DIR/run.",
+               "as docs/run-dir.md describes) goes to DIR/run, its\n"
+               "report to DIR/report.html.",
     .min_pos = 0,
     .max_pos = 0,
     .opts = demo_opts,

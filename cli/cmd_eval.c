@@ -2,7 +2,10 @@
  * cmd_eval.c: `heft eval MODEL DATA` or `heft eval --pred PRED DATA`.
  * Computes every metric the data allows (heft_evaluate) and prints them as
  * an aligned table or, with --json, as exactly one JSON object on stdout
- * (null for a metric that is undefined, e.g. GAUC without groups).
+ * (null for a metric that is undefined, e.g. GAUC without groups). The
+ * JSON object carries the envelope of docs/run-dir.md ("heft", "command",
+ * "settings") and the bins of a reliability diagram ("calibration_bins"),
+ * so that `heft report` can draw it.
  */
 #include "common.h"
 
@@ -53,11 +56,84 @@ static size_t metric_rows(const heft_metrics *m, metric_row *r)
     return sizeof rows / sizeof rows[0];
 }
 
-static void print_json(const heft_metrics *m, int with_ci, FILE *f)
+/* Reliability-diagram bins: rows fall in equal-width bins of the
+ * prediction (as heft_evaluate's ECE bins: bin b holds p in
+ * [b/B, (b+1)/B), p = 1 in the last); per bin the weighted mean
+ * prediction, the weighted share of label > 0 and the row count.
+ * pred and obs are NaN for an empty bin. */
+static void calibration_bins(const heft_dataset *ds, const float *p, int B,
+                             double *pred, double *obs, uint64_t *n)
+{
+    const float *y = heft_dataset_labels(ds), *w = heft_dataset_weights(ds);
+    double *ws = calloc((size_t)B, sizeof *ws);
+    for (int b = 0; b < B; b++) {
+        pred[b] = obs[b] = 0;
+        n[b] = 0;
+    }
+    for (size_t i = 0, rows = heft_dataset_rows(ds); ws && i < rows; i++) {
+        const double pi = p[i] < 0 ? 0 : p[i] > 1 ? 1 : p[i];
+        int b = (int)(pi * B);
+        b = b < B ? b : B - 1;
+        const double wi = w ? w[i] : 1;
+        ws[b] += wi;
+        pred[b] += wi * pi;
+        obs[b] += wi * (y[i] > 0);
+        n[b]++;
+    }
+    for (int b = 0; b < B; b++) {
+        pred[b] = ws && ws[b] > 0 ? pred[b] / ws[b] : NAN;
+        obs[b] = ws && ws[b] > 0 ? obs[b] / ws[b] : NAN;
+    }
+    free(ws);
+}
+
+/* "KEY":[v,...] of n numbers (null for NaN). */
+static void json_array(FILE *f, const char *key, const double *v, int n)
+{
+    fprintf(f, "\"%s\":[", key);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        cli_json_num(f, v[i]);
+    }
+    fputc(']', f);
+}
+
+/* The envelope of docs/run-dir.md: version, command and the settings that
+ * change the numbers. */
+static void print_envelope(const cli_args *a, const heft_eval_opts *eo,
+                           FILE *f)
+{
+    fputs("{\"heft\":", f);
+    cli_json_str(f, heft_version());
+    fputs(",\"command\":\"eval\",\"settings\":{", f);
+    if (cli_given(a, "pred")) {
+        fputs("\"pred\":", f);
+        cli_json_str(f, cli_str(a, "pred"));
+        fputs(",\"data\":", f);
+        cli_json_str(f, a->pos[0]);
+    } else {
+        fputs("\"model\":", f);
+        cli_json_str(f, a->pos[0]);
+        fputs(",\"data\":", f);
+        cli_json_str(f, a->pos[1]);
+    }
+    fputs(",\"threshold\":", f);
+    cli_json_num(f, eo->threshold);
+    fprintf(f, ",\"ndcg_k\":%d,\"bins\":%d,\"bootstrap\":%d,\"seed\":%llu},",
+            eo->ndcg_k, eo->ece_bins, eo->bootstrap,
+            (unsigned long long)eo->seed);
+}
+
+static void print_json(const cli_args *a, const heft_eval_opts *eo,
+                       const heft_metrics *m, const heft_dataset *ds,
+                       const float *p, FILE *f)
 {
     metric_row r[16];
     size_t n = metric_rows(m, r);
-    fprintf(f, "{\"rows\":%llu,\"pos_rate\":", (unsigned long long)m->rows);
+    const int with_ci = eo->bootstrap > 0;
+    print_envelope(a, eo, f);
+    fprintf(f, "\"rows\":%llu,\"pos_rate\":", (unsigned long long)m->rows);
     cli_json_num(f, m->pos_rate);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, ",\"%s\":", r[i].key);
@@ -73,7 +149,20 @@ static void print_json(const heft_metrics *m, int with_ci, FILE *f)
             fprintf(f, ",\"gauc_groups\":%llu",
                     (unsigned long long)m->gauc_groups);
     }
-    fputs("}\n", f);
+    enum { MAXB = 1000 };
+    double pred[MAXB], obs[MAXB], cnt[MAXB];
+    uint64_t nb[MAXB];
+    const int B = eo->ece_bins < MAXB ? eo->ece_bins : MAXB;
+    calibration_bins(ds, p, B, pred, obs, nb);
+    for (int b = 0; b < B; b++)
+        cnt[b] = (double)nb[b];
+    fputs(",\"calibration_bins\":{", f);
+    json_array(f, "pred", pred, B);
+    fputc(',', f);
+    json_array(f, "obs", obs, B);
+    fputc(',', f);
+    json_array(f, "n", cnt, B);
+    fputs("}}\n", f);
 }
 
 static void print_value(double v, FILE *f)
@@ -204,7 +293,7 @@ static int run_eval(const cli_args *a)
                       &err) != HEFT_OK)
         rc = cli_fail(&err);
     else if (cli_flag(a, "json"))
-        print_json(&m, eo.bootstrap > 0, stdout);
+        print_json(a, &eo, &m, ds, p, stdout);
     else
         print_table(&m, eo.bootstrap > 0, stdout);
     free(p);

@@ -109,9 +109,8 @@ void cli_print_overview(FILE *f)
                "       heft --version\n\nCommands:\n",
             heft_version());
     for (size_t i = 0; i < cli_n_commands; i++)
-        if (cli_commands[i])
-            fprintf(f, "  %-10s%s\n", cli_commands[i]->name,
-                    cli_commands[i]->summary);
+        fprintf(f, "  %-10s%s\n", cli_commands[i]->name,
+                cli_commands[i]->summary);
     fprintf(f, "\nGlobal options:\n");
     fprintf(f, "  %-30s%s\n", "-V, --version",
             "print the version and the compiled-in codecs");

@@ -89,7 +89,7 @@ typedef struct cli_args {
 } cli_args;
 
 /* Every command, in the order `heft help` lists them (main.c). */
-extern const cli_command *const cli_commands[]; /* entries may be NULL */
+extern const cli_command *const cli_commands[];
 extern const size_t cli_n_commands;
 const cli_command *cli_find_command(const char *name);
 

@@ -13,12 +13,8 @@
 
 extern const cli_command cli_cmd_train, cli_cmd_predict, cli_cmd_eval,
     cli_cmd_convert, cli_cmd_info, cli_cmd_split, cli_cmd_gen, cli_cmd_demo,
-    cli_cmd_score, cli_cmd_bench, cli_cmd_help;
-/* Commands of issue 4, weak while they are being written: one that is not
- * linked in is a null entry, which the table's users skip. */
-extern const cli_command cli_cmd_select __attribute__((weak)),
-    cli_cmd_audit __attribute__((weak)), cli_cmd_features
-    __attribute__((weak)), cli_cmd_report __attribute__((weak));
+    cli_cmd_score, cli_cmd_select, cli_cmd_bench, cli_cmd_audit,
+    cli_cmd_features, cli_cmd_report, cli_cmd_help;
 
 /* Every command in the order `heft help` lists them. */
 const cli_command *const cli_commands[] = {
@@ -32,7 +28,7 @@ const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 const cli_command *cli_find_command(const char *name)
 {
     for (size_t i = 0; i < cli_n_commands; i++)
-        if (cli_commands[i] && strcmp(cli_commands[i]->name, name) == 0)
+        if (strcmp(cli_commands[i]->name, name) == 0)
             return cli_commands[i];
     return NULL;
 }

@@ -1,1 +1,11 @@
 /* Tests of bench (issue 4). */
+TEST(bench_boot_oracle)
+TEST(bench_boot_weights)
+TEST(bench_boot_sets_threads)
+TEST(bench_compare)
+TEST(bench_frontier)
+TEST(bench_spearman)
+TEST(bench_subset)
+TEST(bench_lds)
+TEST(bench_retrain)
+TEST(bench_relabel)

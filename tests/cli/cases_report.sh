@@ -1,0 +1,129 @@
+# tests/cli/cases_report.sh: `heft report` and the calibration bins of
+# `heft eval --json` (sourced by tests/cli/run.sh; its helpers apply).
+
+REPORT_FIX="$HERE/../report/fixtures"
+
+# The fixtures of every run kind: one self-contained page, the charts and
+# sections pinned by title, names from the data escaped, JSON for machines.
+case_report_fixtures() {
+  run rep 0 "$HEFT" report "$REPORT_FIX" -o r.html --json r.json || return 1
+  grep -q '^report: wrote r.html and r.json$' rep.err || { say "summary: $(cat rep.err)"; return 1; }
+  [ "$(grep -o '<svg class="chart"' r.html | wc -l)" -eq 23 ] ||
+    { say "$(grep -o '<svg class="chart"' r.html | wc -l) charts, expected 23"; return 1; }
+  if grep -Eq '<script|<link|<img|(src|href)="(https?|file):' r.html; then
+    say "the page has a script or an outside resource"; return 1
+  fi
+  grep -q '&lt;script&gt;window.__pwned=1&lt;/script&gt;&amp;amp;&quot;q&quot;&#39;' r.html ||
+    { say "the hostile field name is not shown escaped"; return 1; }
+  # Sections and charts, in order, as the JSON names them.
+  grep -o '"title":"[^"]*"' r.json | sed 's/^"title"://' >titles.txt
+  expect report-fixtures-titles titles.txt || return 1
+  command -v python3 >/dev/null || return 0
+  python3 - r.json <<'PY' || { say "bad JSON numbers"; return 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["command"] == "report" and len(d["sections"]) == 13
+sec = {s.get("command"): s for s in d["sections"]}
+prune = sec["bench prune"]["charts"][0]
+assert [s["name"] for s in prune["series"]] == ["loss", "oob", "random", "negatives"]
+assert abs(prune["refs"][0]["at"] - 0.74) < 1e-12 and abs(prune["refs"][0]["band"][0] - 0.74 * 0.999) < 1e-12
+t = sec["bench prune"]["tables"][0]
+assert t["rows"][0] == ["loss", 0.4, 0.003] and t["rows"][2][1] == "none", t["rows"]
+noise = sec["bench noise"]
+assert noise["tables"][0]["rows"][0][2] == [0.43, 0.47]
+assert len(noise["charts"][0]["series"][0]["x"]) == 51
+ev = sec["eval"]["charts"][0]["series"][1]
+assert ev["x"][0] == 0.05 and ev["y"][9] == 0.875
+PY
+}
+
+# A syntax error names file:line:col; nothing is written, nothing clobbered.
+case_report_bad_json() {
+  mkdir run && cp "$REPORT_FIX"/prune.json "$REPORT_FIX"/eval.json run/ || return 1
+  sed -i '3s/$/,/' run/prune.json
+  echo old >r.html
+  run bad 1 "$HEFT" report run -o r.html --json r.json || return 1
+  expect report-bad-json bad.err || return 1
+  [ "$(cat r.html)" = old ] || { say "report clobbered r.html"; return 1; }
+  no_leftovers r.json || return 1
+  # A value of the wrong kind: its own line and column.
+  cp "$REPORT_FIX"/prune.json run/prune.json
+  sed -i 's/^ "fractions": \[$/ "fractions": "0.1..1", "x": [/' run/prune.json
+  run type 1 "$HEFT" report run -o r2.html || return 1
+  expect report-wrong-type type.err || return 1
+  no_leftovers r2.html
+}
+
+case_report_usage() {
+  run noout 2 "$HEFT" report "$REPORT_FIX" || return 1
+  run same 2 "$HEFT" report "$REPORT_FIX" -o a.html --json a.html || return 1
+  run nodir 1 "$HEFT" report nosuch -o a.html || return 1
+  grep -q '^heft: nosuch: cannot read the run directory' nodir.err || { say "$(cat nodir.err)"; return 1; }
+  mkdir empty && echo hi >empty/notes.txt
+  run empty 1 "$HEFT" report empty -o a.html || return 1
+  expect report-empty-dir empty.err || return 1
+  no_leftovers a.html
+}
+
+# The page renders in headless Chromium: every chart drawn, no console
+# error; a screenshot is taken. Skips (passing) only without Chromium.
+case_report_chromium() {
+  "$HERE/../report/check.sh" "$B" >chk.out 2>chk.err
+  local rc=$?
+  if [ "$rc" -eq 77 ]; then
+    echo "  SKIP case_report_chromium: $(cat chk.err)"
+    return 0
+  fi
+  [ "$rc" -eq 0 ] || { say "check.sh: $(tail -3 chk.err)"; return 1; }
+  grep -q 'charts rendered' chk.out || { say "check.sh said: $(cat chk.out)"; return 1; }
+}
+
+# `eval --json` carries its settings and the reliability diagram's bins:
+# the bins hold every row, and give back the ECE that eval reports.
+case_report_eval_bins() {
+  lr_model || return 1
+  run ev 0 "$HEFT" eval m.heft g.tsv --json || return 1
+  grep -q '^{"heft":"[^"]*","command":"eval","settings":{"model":"m.heft","data":"g.tsv",' ev.out ||
+    { say "no envelope: $(head -c 200 ev.out)"; return 1; }
+  command -v python3 >/dev/null || return 0
+  python3 - ev.out <<'PY' || { say "bins disagree with the metrics: $(cat ev.out)"; return 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["calibration_bins"]
+assert len(b["pred"]) == len(b["obs"]) == len(b["n"]) == d["settings"]["bins"] == 10
+assert sum(b["n"]) == d["rows"] == 5000
+ece = sum(n * abs(p - o) for p, o, n in zip(b["pred"], b["obs"], b["n"]) if n) / d["rows"]
+assert abs(ece - d["ece"]) < 1e-6, (ece, d["ece"])
+pos = sum(n * o for o, n in zip(b["obs"], b["n"]) if n) / d["rows"]
+assert abs(pos - d["pos_rate"]) < 1e-6, (pos, d["pos_rate"])
+for k, (p, n) in enumerate(zip(b["pred"], b["n"])):
+    assert (p is None) == (n == 0) and (p is None or k / 10 <= p <= (k + 1) / 10), (k, p)
+PY
+}
+
+# The real producers' files, as a run directory: score, eval, bench noise.
+case_report_from_commands() {
+  lr_model || return 1
+  mkdir run
+  run sc 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss,margin -o run/scores.tsv || return 1
+  run ev 0 "$HEFT" eval m.heft g.tsv --json || return 1
+  cp ev.out run/eval.json
+  run bn 0 "$HEFT" bench noise g.tsv $GEN_FLAGS --methods loss --seeds 1 --json || return 1
+  cp bn.out run/noise.json
+  cp g.tsv run/train.tsv # data, not a run file: ignored
+  run rep 0 "$HEFT" report run -o r.html --json r.json || return 1
+  grep -q 'Scores of loss by label' r.html || { say "no loss histogram"; return 1; }
+  grep -q 'Calibration (reliability diagram)' r.html || { say "no reliability diagram"; return 1; }
+  grep -q 'AUROC of detecting flipped rows' r.html || { say "no noise section"; return 1; }
+  [ "$(grep -c '"source":"run/train.tsv"' r.json)" -eq 0 ] || { say "train.tsv was read"; return 1; }
+  command -v python3 >/dev/null || return 0
+  python3 - r.json ev.out <<'PY' || { say "the diagram differs from eval's bins"; return 1; }
+import json, sys
+r, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+c = [s for s in r["sections"] if s.get("command") == "eval"][0]["charts"][0]
+m = c["series"][1]
+b = e["calibration_bins"]
+same = lambda a, b: all((x is None and y is None) or abs(x - y) < 1e-9 for x, y in zip(a, b))
+assert same(m["x"], b["pred"]) and same(m["y"], b["obs"])
+PY
+}
