@@ -104,37 +104,24 @@ convention (high = hard, kept), so noisy labels score high on them.
   1 may be a header of names. A bad value is reported as `FILE:LINE:FIELD`;
   a row count other than the data's is an error (exit code 1).
 
-## The noise benchmark
+## Benchmarks, audit, features and the report
 
-`heft bench noise DATA --methods LIST` measures how well each method finds
-labels flipped on purpose. For each seed (`--seeds`, default 0,1,2) it
-flips the labels of k = round(R x N) training rows (`--flip R`, default
-0.1) drawn uniformly without replacement, scores the noisy rows, and
-reports per method column:
+`heft bench TASK DATA [--test T] --methods LIST [--seeds S] [--json]
+[--report FILE]` with TASK `noise` (flip labels, plant bots and duplicates
+with `--defects`; F1@k, AUROC, PR-AUC, precision and recall of the flagged
+set, and the test AUC after dropping what is flagged), `removal`, `prune`
+(keep 10%..90% by each method, by random selection and by negative
+downsampling with recalibration: the pruning frontier), `addition` and
+`agreement` (the linear datamodeling score). Every task retrains with the
+same settings and gives bootstrap 95% intervals and a paired test against
+random selection; the protocols, the JSON keys and measured figures are in
+`docs/bench-tasks.md`. `--dump-dir DIR` (noise) writes each seed's exact
+problem as libsvm files for outside tools (`bench/noise/peers.py`).
 
-- **F1@k**: the share of flipped rows among the k lowest-valued rows
-  (with k equal to the number flipped, precision@k = recall@k = F1@k); a
-  tie across the cut counts at its expected share, as if the tie were
-  broken at random;
-- **AUROC** of the negated value as a detector of flipped rows (ties
-  count half);
-- **seconds**: the method's wall time;
-
-then the means over the seeds. Each column is read in its documented
-direction (low = suspicious), whatever the data. Validation rows come from
-`--valid`, or from a stratified split of DATA (`--valid-frac`, default
-0.1, split seed 1, the same split for every seed); they are never flipped.
-With `--test T`, each seed also trains the model on the noisy rows, on the
-truly clean rows, and on the rows each method keeps after dropping its k
-lowest, and reports their test AUCs. `--json` prints one object:
-`data`, `rows`, `valid_rows`, `flip`, `k`, `model`, `seeds`,
-`test_auc_noisy`, `test_auc_clean` and `methods`:
-`{COLUMN: {f1_at_k, auroc, seconds, test_auc, f1_at_k_per_seed,
-auroc_per_seed}}`. `--dump-dir DIR` writes each seed's exact problem as
-`DIR/seed-S/train.svm` (the noisy labels), `valid.svm`, `test.svm` (libsvm,
-index = bucket + 1) and `flipped.txt` (0-based rows), which
-`bench/noise/peers.py` scores with scikit-learn on the same rows and
-flips.
+`heft select` acts on scores (`docs/select.md`), `heft audit TRAIN TEST`
+checks a test set (`docs/audit.md`), `heft features DATA` ranks the fields
+(`docs/features.md`), and `heft report RUN_DIR -o report.html` draws what
+they wrote (`docs/report.md`; the files it reads: `docs/run-dir.md`).
 
 ## Reference
 EOF
