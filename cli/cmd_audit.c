@@ -79,50 +79,6 @@ static void run_free(audit_run *r)
 
 /* ---- reading -------------------------------------------------------------- */
 
-/* Parses "p" of line `line` of path into *out. */
-static int parse_pred(const char *path, size_t line, const char *s, float *out)
-{
-    char *end;
-    errno = 0;
-    const double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t' || *end == '\r')
-        end++;
-    if (end == s || *end || errno || !(v >= 0 && v <= 1))
-        return cli_failf("%s:%zu:1: expected a probability in [0,1], got "
-                         "'%.40s'", path, line, s);
-    *out = (float)v;
-    return CLI_OK;
-}
-
-/* Reads exactly n predictions (one per line) from path. */
-static int read_pred(const char *path, float *pred, size_t n)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f)
-        return cli_failf("%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, i = 0;
-    ssize_t len;
-    int rc = CLI_OK;
-    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
-        if (len > 0 && line[len - 1] == '\n')
-            line[len - 1] = '\0';
-        rc = i == n ? cli_failf("%s:%zu:1: more predictions than the %zu "
-                                "rows of TEST", path, i + 1, n)
-                    : parse_pred(path, i + 1, line, &pred[i]);
-        i++;
-    }
-    if (rc == CLI_OK && ferror(f))
-        rc = cli_failf("%s: read error", path);
-    if (rc == CLI_OK && i < n)
-        rc = cli_failf("%s:%zu:1: %zu predictions but TEST has %zu rows",
-                       path, i + 1, i, n);
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 /* Reads TRAIN (with the flags, or the model's schema) and TEST (with
  * TRAIN's resolved options), and predicts TEST when a model is given. */
 static int read_both(audit_run *r)
@@ -161,7 +117,8 @@ static int read_both(audit_run *r)
         rc = cli_fail(&err);
     }
     if (rc == CLI_OK && !m && r->pred)
-        rc = read_pred(cli_str(a, "pred"), r->pred, n);
+        rc = cli_read_predictions(cli_str(a, "pred"), r->pred, n,
+                                  "TEST");
     heft_model_free(m);
     return rc;
 }

@@ -190,53 +190,6 @@ static void print_table(const heft_metrics *m, int with_ci, FILE *f)
     }
 }
 
-/* Parses one prediction line (without its newline). */
-static int parse_pred(const char *path, uint64_t line, const char *s,
-                      float *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t' || *end == '\r')
-        end++;
-    if (end == s || *end || errno || !(v >= 0 && v <= 1))
-        return cli_failf("%s:%llu:1: expected a probability in [0,1], got "
-                         "'%.40s'", path, (unsigned long long)line, s);
-    *out = (float)v;
-    return CLI_OK;
-}
-
-/* Reads a prediction file of exactly n lines into pred[0..n). */
-static int read_predictions(const char *path, float *pred, size_t n)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f)
-        return cli_failf("%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, i = 0;
-    ssize_t len;
-    int rc = CLI_OK;
-    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
-        if (len > 0 && line[len - 1] == '\n')
-            line[len - 1] = '\0';
-        if (i == n)
-            rc = cli_failf("%s:%zu: more predictions than the %zu rows "
-                           "of the data", path, i + 1, n);
-        else
-            rc = parse_pred(path, i + 1, line, &pred[i]);
-        i++;
-    }
-    if (rc == CLI_OK && ferror(f))
-        rc = cli_failf("%s: read error", path);
-    if (rc == CLI_OK && i < n)
-        rc = cli_failf("%s: %zu predictions but the data has %zu rows", path,
-                       i, n);
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 /* Reads DATA with the data-reading flags and the predictions of --pred. */
 static int pred_file_predict(const cli_args *a, const char *data,
                              heft_dataset **ds, float **pred)
@@ -253,7 +206,8 @@ static int pred_file_predict(const cli_args *a, const char *data,
     if (!*pred)
         rc = cli_failf("out of memory");
     else
-        rc = read_predictions(cli_str(a, "pred"), *pred, n);
+        rc = cli_read_predictions(cli_str(a, "pred"), *pred, n,
+                                  "the data");
     if (rc != CLI_OK) {
         free(*pred);
         *pred = NULL;

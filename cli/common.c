@@ -891,3 +891,48 @@ void cli_json_str(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+/* One prediction: a probability in [0,1], trailing blanks allowed. */
+static int parse_pred(const char *path, size_t line, const char *s,
+                      float *out)
+{
+    char *end;
+    errno = 0;
+    const double v = strtod(s, &end);
+    while (*end == ' ' || *end == '\t' || *end == '\r')
+        end++;
+    if (end == s || *end || errno || !(v >= 0 && v <= 1))
+        return cli_failf("%s:%zu:1: expected a probability in [0,1], got "
+                         "'%.40s'", path, line, s);
+    *out = (float)v;
+    return CLI_OK;
+}
+
+int cli_read_predictions(const char *path, float *pred, size_t n,
+                         const char *what)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f)
+        return cli_failf("%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, i = 0;
+    ssize_t len;
+    int rc = CLI_OK;
+    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n')
+            line[len - 1] = '\0';
+        rc = i == n ? cli_failf("%s:%zu:1: more predictions than the %zu "
+                                "rows of %s", path, i + 1, n, what)
+                    : parse_pred(path, i + 1, line, &pred[i]);
+        i++;
+    }
+    if (rc == CLI_OK && ferror(f))
+        rc = cli_failf("%s: read error", path);
+    if (rc == CLI_OK && i < n)
+        rc = cli_failf("%s:%zu:1: %zu predictions but %s has %zu rows", path,
+                       i + 1, i, what, n);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

@@ -233,6 +233,12 @@ void cli_track_tmp(char *tmp, int add);
 char *cli_track_lib_tmp(const char *path);
 void cli_forget_lib_tmp(char *tmp);
 
+/* Reads exactly n predictions (one probability in [0,1] per line) from
+ * path ("-" = stdin) into pred; errors name path:line:1, and what (e.g.
+ * "TEST") names the data they must match. */
+int cli_read_predictions(const char *path, float *pred, size_t n,
+                         const char *what);
+
 /* JSON helpers: a number, or null for NAN and infinities; a string with
  * quotes, backslashes and control characters escaped. */
 void cli_json_num(FILE *f, double v);

@@ -788,21 +788,6 @@ heft_status heft_score(const heft_dataset *train, const heft_dataset *valid,
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* path without a final ".tsv" or ".npy", plus suffix; NULL on ENOMEM. */
-static char *sibling(const char *path, const char *suffix)
-{
-    size_t len = strlen(path);
-    if (len > 4 && (!strcmp(path + len - 4, ".tsv") ||
-                    !strcmp(path + len - 4, ".npy")))
-        len -= 4;
-    char *p = heft__malloc(len + strlen(suffix) + 1, 1);
-    if (p) {
-        memcpy(p, path, len);
-        strcpy(p + len, suffix);
-    }
-    return p;
-}
-
 static int ends_with(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
@@ -949,7 +934,7 @@ static void write_json_body(heft__outfile *f, const heft_scores *s)
 static heft_status write_npy(const heft_scores *s, const char *path,
                              heft_error *err)
 {
-    char *jpath = sibling(path, ".json");
+    char *jpath = heft__scores_sibling(path, ".json");
     if (!jpath)
         return heft__err(err, HEFT_ENOMEM, path, 0, 0, "out of memory");
     char head[512];
@@ -981,7 +966,7 @@ heft_status heft_scores_write(const heft_scores *s, const float *labels,
                                               : write_tsv(s, labels, path, err);
     if (st != HEFT_OK || !s->groups)
         return st;
-    char *gpath = sibling(path, ".groups.tsv");
+    char *gpath = heft__scores_sibling(path, ".groups.tsv");
     if (!gpath)
         return heft__err(err, HEFT_ENOMEM, path, 0, 0, "out of memory");
     st = write_tsv(s->groups, NULL, gpath, err);

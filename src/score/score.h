@@ -148,4 +148,9 @@ static inline uint32_t heft__score_fkey(float f)
  * index). tmp (n,) is scratch. */
 void heft__score_sort(uint64_t *a, uint64_t *tmp, size_t n);
 
+/* The files heft_scores_write() puts beside PATH: PATH without a final
+ * ".tsv" or ".npy", plus suffix (".json", ".groups.tsv"); malloc'ed,
+ * NULL when out of memory. */
+char *heft__scores_sibling(const char *path, const char *suffix);
+
 #endif

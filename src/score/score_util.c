@@ -1,6 +1,7 @@
 /*
  * score_util.c: small helpers that several estimators share: a dataset as a
- * row view and a stable LSD radix sort of key/index pairs.
+ * row view, a stable LSD radix sort of key/index pairs, and the names of
+ * the files written beside a score table.
  *
  * A radix sort rather than qsort(): estimators sort up to millions of
  * similarities per validation row, which four byte passes do in a few
@@ -10,6 +11,8 @@
 #include "score.h"
 
 #include "dataset.h"
+
+#include <string.h>
 
 heft__rows heft__rows_of(const struct heft_dataset *ds)
 {
@@ -64,4 +67,18 @@ void heft__score_sort(uint64_t *a, uint64_t *tmp, size_t n)
     }
     if (src != a)
         memcpy(a, src, n * sizeof *a);
+}
+
+char *heft__scores_sibling(const char *path, const char *suffix)
+{
+    size_t len = strlen(path);
+    if (len > 4 && (!strcmp(path + len - 4, ".tsv") ||
+                    !strcmp(path + len - 4, ".npy")))
+        len -= 4;
+    char *p = heft__malloc(len + strlen(suffix) + 1, 1);
+    if (p) {
+        memcpy(p, path, len);
+        strcpy(p + len, suffix);
+    }
+    return p;
 }

@@ -10,6 +10,7 @@
  * (field number in TSV, byte in the JSON and the .npy header).
  */
 #include "core.h"
+#include "score.h"
 
 #include <errno.h>
 #include <math.h>
@@ -504,22 +505,6 @@ static heft_status read_groups(heft_score_file *f, const char *b, size_t len,
     return HEFT_OK;
 }
 
-/* PATH without a final ".tsv" or ".npy", plus suffix (malloc'ed), the
- * naming of heft_scores_write(). */
-static char *sibling(const char *path, const char *suffix)
-{
-    size_t len = strlen(path);
-    if (len > 4 && (!strcmp(path + len - 4, ".tsv") ||
-                    !strcmp(path + len - 4, ".npy")))
-        len -= 4;
-    char *p = heft__malloc(len + strlen(suffix) + 1, 1);
-    if (p) {
-        memcpy(p, path, len);
-        strcpy(p + len, suffix);
-    }
-    return p;
-}
-
 /* Reads the file at path and hands it to parse. */
 static heft_status with_file(heft_score_file *f, const char *path,
                              heft_status (*parse)(heft_score_file *,
@@ -552,8 +537,8 @@ heft_status heft_score_file_read(const char *path, heft_score_file **out,
         return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
                          "a score file path is required");
     heft_score_file *f = heft__calloc(1, sizeof *f);
-    char *json = sibling(path, ".json"), *groups = sibling(path,
-                                                           ".groups.tsv");
+    char *json = heft__scores_sibling(path, ".json");
+    char *groups = heft__scores_sibling(path, ".groups.tsv");
     heft_status st = HEFT_OK;
     if (!f || !json || !groups || !(f->path = heft__strdup(path)))
         st = heft__err(err, HEFT_ENOMEM, path, 0, 0, "out of memory");
