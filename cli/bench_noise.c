@@ -330,9 +330,12 @@ static void rank_metrics(const col_view *c, double *f1, double *auroc,
     *f1 = c->k ? hits / (double)c->k : NAN;
     *auroc = n_pos > 0 && n_neg > 0 ? pairs / (n_pos * n_neg) : NAN;
     *ap = n_pos > 0 ? ap_sum : NAN;
-    /* The curve: every block end, thinned evenly to PR_POINTS. */
+    /* The curve: every block end, thinned evenly to PR_POINTS (only when
+     * asked for: seed 0's curve stays when later seeds pass NULL). */
+    if (!pr_r)
+        return;
     *pr_n = 0;
-    if (!pr_r || n_pos <= 0)
+    if (n_pos <= 0)
         return;
     const size_t step = (n_blocks + PR_POINTS - 2) / (PR_POINTS - 1);
     size_t b = 0;

@@ -37,6 +37,9 @@ static const cli_option score_opts[] = {
      "with --from: the model's own epoch checkpoints (DIR/epoch-N.heftm "
      "from `heft train --checkpoints DIR`) as the trajectory of aum, "
      "forget, tracin and selfinf, instead of training one"},
+    {"json", 0, CLI_STR, "FILE", 0, 0, NULL,
+     "also write the run's settings, row count and seconds per column as "
+     "JSON to FILE (for `heft report`; docs/run-dir.md)"},
     {"seed", 0, CLI_U64, "S", 0, 0, "1",
      "random seed of the methods and of training"},
     {"probs", 0, CLI_STR, "FILE", 0, 0, NULL,
@@ -808,6 +811,61 @@ static int score_opts_from_args(const cli_args *a, heft_model_kind k,
     return rc;
 }
 
+/* The run as docs/run-dir.md's `score` document. */
+static void run_json(const cli_args *a, const heft_score_opts *o,
+                     const heft_scores *s, double secs, FILE *f)
+{
+    static const char *const files[] = {"valid", "from", "model",
+                                        "checkpoints", "probs",
+                                        "embeddings"};
+    fputs("{\"heft\":", f);
+    cli_json_str(f, heft_version());
+    fputs(",\"command\":\"score\",\"settings\":{\"data\":", f);
+    cli_json_str(f, a->pos[0]);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (cli_given(a, files[i])) {
+            fprintf(f, ",\"%s\":", files[i]);
+            cli_json_str(f, cli_str(a, files[i]));
+        }
+    fputs(",\"methods\":", f);
+    cli_json_str(f, cli_str(a, "methods"));
+    fprintf(f, ",\"seed\":%llu,\"bags\":%d,\"folds\":%d,\"knn_k\":%d,"
+               "\"knn_approx\":%d,\"el2n_runs\":%d,\"el2n_epochs\":%d,"
+               "\"cg_iters\":%d,\"group_samples\":%d,\"damping\":",
+            (unsigned long long)o->seed, o->bags, o->folds, o->knn_k,
+            o->knn_approx, o->el2n_runs, o->el2n_epochs, o->cg_iters,
+            o->group_samples);
+    cli_json_num(f, o->damping);
+    fputs(",\"cg_tol\":", f);
+    cli_json_num(f, o->cg_tol);
+    fprintf(f, "},\"rows\":%zu,\"columns\":[", heft_scores_rows(s));
+    for (size_t j = 0; j < heft_scores_cols(s); j++) {
+        fputs(j ? "," : "", f);
+        cli_json_str(f, heft_scores_name(s, j));
+    }
+    fputs("],\"seconds\":{", f);
+    for (size_t j = 0; j < heft_scores_cols(s); j++) {
+        fputs(j ? "," : "", f);
+        cli_json_str(f, heft_scores_name(s, j));
+        fputc(':', f);
+        cli_json_num(f, heft_scores_seconds(s, j));
+    }
+    fputs("},\"wall_seconds\":", f);
+    cli_json_num(f, secs);
+    fputs("}\n", f);
+}
+
+/* --json FILE, atomically. */
+static int write_run_json(const cli_args *a, const heft_score_opts *o,
+                          const heft_scores *s, double secs)
+{
+    cli_out out;
+    if (cli_out_open(&out, cli_str(a, "json")) != CLI_OK)
+        return CLI_ERR;
+    run_json(a, o, s, secs, out.f);
+    return cli_out_commit(&out);
+}
+
 static int run_score(const cli_args *a)
 {
     int rc = check_usage(a);
@@ -852,6 +910,8 @@ static int run_score(const cli_args *a)
     }
     rc = write_outputs(a, s, heft_dataset_labels(in.train),
                        cli_str(a, "output"));
+    if (rc == CLI_OK && cli_given(a, "json"))
+        rc = write_run_json(a, &so, s, secs);
     if (rc == CLI_OK)
         print_summary(a, s, secs, cli_str(a, "output"));
 cleanup:

@@ -179,3 +179,12 @@ assert ca["negatives"]["auc"] == cb["negatives"]["auc"]
 assert ca["random"]["auc"][0] != cb["random"]["auc"][0]
 PY
 }
+
+# With several seeds the noise JSON still carries seed 0's PR curve (later
+# seeds once wiped it).
+case_bench_noise_seeds_pr() {
+  bench_data || return 1
+  run bs 0 "$HEFT" bench noise tr.tsv ${BENCH_FLAGS/--seeds 0/--seeds 0,1} --methods loss --json || return 1
+  grep -q '"seeds":\[0,1\]' bs.out || { say "not two seeds: $(head -c 300 bs.out)"; return 1; }
+  grep -q '"pr_curve":{"recall":\[0' bs.out || { say "empty PR curve: $(grep -o '"pr_curve":.\{0,60\}' bs.out)"; return 1; }
+}

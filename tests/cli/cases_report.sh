@@ -68,7 +68,9 @@ case_report_usage() {
 # The page renders in headless Chromium: every chart drawn, no console
 # error; a screenshot is taken. Skips (passing) only without Chromium.
 case_report_chromium() {
-  "$HERE/../report/check.sh" "$B" >chk.out 2>chk.err
+  # The fixtures (every kind of run), then a run the real commands wrote
+  # (heft demo); the screenshots stay in the build directory.
+  HEFT_REPORT_SHOT="$B/report-fixtures.png" "$HERE/../report/check.sh" "$B" >chk.out 2>chk.err
   local rc=$?
   if [ "$rc" -eq 77 ]; then
     echo "  SKIP case_report_chromium: $(cat chk.err)"
@@ -76,6 +78,10 @@ case_report_chromium() {
   fi
   [ "$rc" -eq 0 ] || { say "check.sh: $(tail -3 chk.err)"; return 1; }
   grep -q 'charts rendered' chk.out || { say "check.sh said: $(cat chk.out)"; return 1; }
+  run demo 0 "$HEFT" demo --rows 20000 --dir d || return 1
+  HEFT_REPORT_SHOT="$B/report-demo.png" "$HERE/../report/check.sh" "$B" d/run >chk2.out 2>chk2.err ||
+    { say "check.sh on the demo run: $(tail -3 chk2.err)"; return 1; }
+  grep -q 'charts rendered' chk2.out || { say "check.sh said: $(cat chk2.out)"; return 1; }
 }
 
 # `eval --json` carries its settings and the reliability diagram's bins:

@@ -23,3 +23,17 @@ case_score_checkpoints() {
   grep -q "empty/epoch-1.heftm: no such file" empty.err || { say "empty: $(cat empty.err)"; return 1; }
   [ ! -e x.tsv ] || { say "partial output left"; return 1; }
 }
+
+# --json FILE: the run's settings, rows, columns and seconds, which
+# `heft report` draws as a scoring run.
+case_score_json() {
+  gen_log || return 1
+  mkdir run
+  run sj 0 "$HEFT" score g.tsv $GEN_FLAGS --methods loss,dup -o run/s.tsv --json run/s.json || return 1
+  grep -q '^{"heft":"[^"]*","command":"score","settings":{"data":"g.tsv",' run/s.json ||
+    { say "no envelope: $(head -c 200 run/s.json)"; return 1; }
+  grep -q '"rows":5000,"columns":\["loss","dup"\],"seconds":{"loss":' run/s.json ||
+    { say "rows/columns: $(cat run/s.json)"; return 1; }
+  run rep 0 "$HEFT" report run -o r.html || return 1
+  grep -q 'Scoring run' r.html || { say "no scoring run in the report"; return 1; }
+}

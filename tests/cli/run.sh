@@ -152,7 +152,7 @@ opts_of() {
     convert) echo "--output $READ_OPTS" ;;
     info) echo "$READ_OPTS" ;;
     split) echo "--by --test --valid --seed --output --text $READ_OPTS" ;;
-    score) echo "--output --methods --valid --model --from --checkpoints --seed --probs --embeddings --valid-embeddings $METHOD_OPTS $TRAIN_OPTS $READ_OPTS" ;;
+    score) echo "--output --methods --valid --model --from --checkpoints --json --seed --probs --embeddings --valid-embeddings $METHOD_OPTS $TRAIN_OPTS $READ_OPTS" ;;
     bench) echo "--methods --flip --seeds --valid --valid-frac --test --model --json --dump-dir $METHOD_OPTS $TRAIN_OPTS $READ_OPTS" ;;
     select) echo "--output --scores --method --keep --drop --threshold --sample --importance --negatives --stratify --drop-flagged --reweight --seed $READ_OPTS" ;;
     audit) echo "--model --pred --target-width --segment --make-test --output --seed --json --report $READ_OPTS" ;;
