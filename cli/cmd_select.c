@@ -615,7 +615,11 @@ static void print_summary(const sel_run *r, const text_fmt *tf)
         printf("selection weights: min %.4g, mean %.4g, max %.4g\n", lo,
                sum / (double)s->n, hi);
     }
-    if (o->mode == HEFT_SELECT_NEGATIVES)
+    if (o->mode == HEFT_SELECT_NEGATIVES && !tf)
+        printf("negatives kept at W = %.6g, recorded in %s: heft train "
+               "stores it and predicts calibrated probabilities\n",
+               s->neg_rate, r->out);
+    else if (o->mode == HEFT_SELECT_NEGATIVES)
         printf("negatives kept at W = %.6g: train with heft train "
                "--neg-rate %.6g for calibrated predictions\n",
                s->neg_rate, s->neg_rate);
@@ -684,8 +688,9 @@ const cli_command cli_cmd_select = {
         "with probability p_i proportional to\nits score (shifted to start "
         "at 0 when scores are negative), expected share F,\nand weights it "
         "1/p_i. --negatives W keeps every positive and a share W of\nthe "
-        "negatives (He et al. 2014): train with heft train --neg-rate W and "
-        "the\nmodel predicts calibrated q = p / (p + (1 - p) / W). "
+        "negatives (He et al. 2014); an .hds output records W, so heft "
+        "train stores it\n(else give heft train --neg-rate W) and the "
+        "model predicts calibrated\nq = p / (p + (1 - p) / W). "
         "--drop-flagged\nremoves rows flagged by cl, dup and group first; "
         "--reweight multiplies\nthe kept rows' weights by clip(c x score, "
         "LO, HI) with mean 1.\n\n"

@@ -300,7 +300,9 @@ typedef struct heft_train_opts {
      * only a share neg_rate (W, 0 < W <= 1) of the negatives (heft select
      * --negatives W). The model stores W, and heft_predict() returns the
      * calibrated q = p / (p + (1 - p) / W) (He et al. 2014); the loss
-     * during training is on the data as given. 1 = none (1)             */
+     * during training is on the data as given. 1: the rate the training
+     * data records (an .hds written by heft select --negatives, or
+     * heft_select_apply), else none (1)                                  */
     double neg_rate;
     int threads;                /* threads for prediction on valid;
                                    SGD itself is single-threaded (1)     */

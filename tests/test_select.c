@@ -694,14 +694,32 @@ void test_select_negatives_calibrated_model(void)
     REQUIRE(sel);
     CHECK_OK(heft_select_apply(ds, sel, &sub, &err));
     REQUIRE(sub);
+    /* The same rows without the record of W (a plain subset). */
+    heft_dataset *plain = NULL, *hds = NULL;
+    CHECK_OK(heft_dataset_subset(ds, sel->rows, sel->n, &plain, &err));
+    REQUIRE(plain);
     heft_train_opts to = heft_train_opts_default(HEFT_MODEL_LR);
-    heft_model *raw = NULL, *cal = NULL, *back = NULL;
-    CHECK_OK(heft_train(sub, NULL, &to, &raw, &err));
-    to.neg_rate = sel->neg_rate;
+    heft_model *raw = NULL, *cal = NULL, *back = NULL, *given = NULL;
+    heft_model *viahds = NULL;
+    CHECK_OK(heft_train(plain, NULL, &to, &raw, &err));
+    /* heft_select_apply records W: training picks it up by itself... */
     CHECK_OK(heft_train(sub, NULL, &to, &cal, &err));
-    REQUIRE(raw && cal);
+    /* ...as when it is given, and through an .hds file. */
+    to.neg_rate = sel->neg_rate;
+    CHECK_OK(heft_train(plain, NULL, &to, &given, &err));
+    to.neg_rate = 1;
+    char hpath[1024];
+    snprintf(hpath, sizeof hpath, "%s/neg.hds", heft_test_tmpdir());
+    CHECK_OK(heft_dataset_save(sub, hpath, &err));
+    heft_read_opts ro = heft_read_opts_default();
+    CHECK_OK(heft_dataset_read(hpath, &ro, &hds, &err));
+    REQUIRE(hds);
+    CHECK_OK(heft_train(hds, NULL, &to, &viahds, &err));
+    REQUIRE(raw && cal && given && viahds);
     CHECK(heft_model_neg_rate(raw) == 1.0);
     CHECK(heft_model_neg_rate(cal) == sel->neg_rate);
+    CHECK(heft_model_neg_rate(given) == sel->neg_rate);
+    CHECK(heft_model_neg_rate(viahds) == sel->neg_rate);
     float *pr = calloc(n, 4), *pc = calloc(n, 4), *pb = calloc(n, 4);
     CHECK_OK(heft_predict(raw, ds, pr, 1, &err));
     CHECK_OK(heft_predict(cal, ds, pc, 2, &err));
@@ -737,8 +755,12 @@ void test_select_negatives_calibrated_model(void)
     free(pb);
     heft_model_free(raw);
     heft_model_free(cal);
+    heft_model_free(given);
+    heft_model_free(viahds);
     heft_model_free(back);
     heft_dataset_free(sub);
+    heft_dataset_free(plain);
+    heft_dataset_free(hds);
     heft_selection_free(sel);
     heft_dataset_free(ds);
 }

@@ -56,6 +56,7 @@ heft_status heft__schema_copy(heft__schema *dst, const heft__schema *src)
     dst->hash_bits = src->hash_bits;
     dst->num_transform = src->num_transform;
     dst->num_buckets = src->num_buckets;
+    dst->neg_rate = src->neg_rate;
     const char *in[] = {src->label, src->weight, src->group, src->time,
                         src->position, src->num, src->cat, src->multi,
                         src->ignore};
@@ -158,6 +159,10 @@ heft_status heft__schema_to_text(const heft__schema *s, char **out,
                                 strlen(s->field_names[f])) != HEFT_OK;
     if (s->n_fields && !bad)
         sb_key(&b, "fields", fields);
+    if (s->neg_rate > 0 && s->neg_rate < 1) {
+        snprintf(tmp, sizeof tmp, "%.17g", s->neg_rate);
+        sb_key(&b, "neg_rate", tmp);
+    }
     free(fields);
     if (!b.p)
         sb_put(&b, "", 0);
@@ -243,6 +248,14 @@ static heft_status apply_key(heft__schema *s, const char *key, char *val,
         if (strcmp(val, "log") && strcmp(val, "none"))
             return HEFT_ECORRUPT;
         s->num_transform = strcmp(val, "log") ? HEFT_NUM_NONE : HEFT_NUM_LOG;
+        return HEFT_OK;
+    }
+    if (strcmp(key, "neg_rate") == 0) {
+        char *end;
+        const double w = strtod(val, &end);
+        if (end == val || *end || !(w > 0 && w <= 1))
+            return HEFT_ECORRUPT;
+        s->neg_rate = w < 1 ? w : 0;
         return HEFT_OK;
     }
     if (strcmp(key, "fields") == 0) {

@@ -10,6 +10,7 @@
  *   label=click weight=w group=query_id time=ts position=pos
  *   num=a,b  cat=c,d  multi=tags:|  ignore=id
  *   fields=a,b,c,d,tags         (field names in field-id order)
+ *   neg_rate=0.1                (negatives kept: see below)
  */
 #ifndef HEFT_SCHEMA_H
 #define HEFT_SCHEMA_H
@@ -26,6 +27,11 @@ typedef struct heft__schema {
     char *num, *cat, *multi, *ignore;
     unsigned n_fields;
     char **field_names; /* (n_fields) owned */
+    /* Share of the negatives this data keeps (heft select --negatives W:
+     * key neg_rate, written only when in (0, 1)); 0 = all of them. Not a
+     * reading setting: heft_train stores it in the model (He et al. 2014
+     * recalibration) when no rate is given. */
+    double neg_rate;
 } heft__schema;
 
 void heft__schema_free(heft__schema *s);

@@ -93,6 +93,10 @@ heft_status heft__model_create(heft_model_kind k, const heft_train_opts *o,
     heft_status st = m->theta ? HEFT_OK : HEFT_ENOMEM;
     if (st == HEFT_OK && schema)
         st = heft__schema_copy(&m->schema, schema);
+    /* No rate given: the one the data records (heft select --negatives). */
+    if (schema && !(o->neg_rate > 0 && o->neg_rate < 1) &&
+        schema->neg_rate > 0 && schema->neg_rate < 1)
+        m->neg_rate = schema->neg_rate;
     if (st != HEFT_OK) {
         unsigned long long np = (unsigned long long)m->n_params;
         heft_model_free(m);

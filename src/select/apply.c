@@ -23,6 +23,11 @@ heft_status heft_select_apply(const heft_dataset *ds,
                          sel->n_in, (unsigned long long)ds->n_rows);
     heft_dataset *sub = NULL;
     heft_status st = heft_dataset_subset(ds, sel->rows, sel->n, &sub, err);
+    if (st == HEFT_OK && sel->neg_rate > 0 && sel->neg_rate < 1) {
+        /* Negatives kept at W: recorded, so training recalibrates. */
+        const double w0 = sub->schema.neg_rate > 0 ? sub->schema.neg_rate : 1;
+        sub->schema.neg_rate = w0 * sel->neg_rate;
+    }
     if (st != HEFT_OK || (sel->all_weights_one && !ds->weight)) {
         *out = sub;
         return st;

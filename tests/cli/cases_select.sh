@@ -106,15 +106,19 @@ case_select_keep_drop_text() {
 case_select_negatives_calibrated() {
   gen_log || return 1
   run neg 0 "$HEFT" select g.tsv $GEN_FLAGS --negatives 0.25 -o n.hds || return 1
-  W=$(sed -n 's/^negatives kept at W = \([0-9.e-]*\):.*/\1/p' neg.out)
+  W=$(sed -n 's/^negatives kept at W = \([0-9.e-]*\)[,:].*/\1/p' neg.out)
   [ -n "$W" ] || { say "no W printed: $(cat neg.out)"; return 1; }
   near "$W" 0.25 0.001 || { say "W = $W"; return 1; }
   run neg2 0 "$HEFT" select g.tsv $GEN_FLAGS --negatives 0.25 -o n2.hds || return 1
   cmp -s n.hds n2.hds || { say "same seed, other rows"; return 1; }
   run neg3 0 "$HEFT" select g.tsv $GEN_FLAGS --negatives 0.25 --seed 9 -o n3.hds || return 1
   cmp -s n.hds n3.hds && { say "seed 9 picked the same rows"; return 1; }
-  run tcal 0 "$HEFT" train n.hds --neg-rate "$W" -o cal.heftm || return 1
-  run traw 0 "$HEFT" train n.hds -o raw.heftm || return 1
+  # The same rows as text carry no W (the .hds records it).
+  run negt 0 "$HEFT" select g.tsv $GEN_FLAGS --negatives 0.25 -o n.tsv || return 1
+  grep -q -- "--neg-rate" negt.out || { say "text output: $(cat negt.out)"; return 1; }
+  run tcal 0 "$HEFT" train n.hds -o cal.heftm || return 1
+  run tgiv 0 "$HEFT" train n.tsv $GEN_FLAGS --neg-rate "$W" -o giv.heftm || return 1
+  run traw 0 "$HEFT" train n.tsv $GEN_FLAGS -o raw.heftm || return 1
   run ecal 0 "$HEFT" eval cal.heftm g.tsv || return 1
   run eraw 0 "$HEFT" eval raw.heftm g.tsv || return 1
   cal=$(awk '$1 == "calibration" { print $2 }' ecal.out)
@@ -126,6 +130,9 @@ case_select_negatives_calibrated() {
   # The model file keeps W: predictions equal q = p / (p + (1 - p) / W).
   run pcal 0 "$HEFT" predict cal.heftm g.tsv -o pc.txt || return 1
   run praw 0 "$HEFT" predict raw.heftm g.tsv -o pr.txt || return 1
+  run pgiv 0 "$HEFT" predict giv.heftm g.tsv -o pg.txt || return 1
+  paste pc.txt pg.txt | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-5) exit 1 }' ||
+    { say "W from the .hds and --neg-rate W differ"; return 1; }
   paste pr.txt pc.txt | awk -v w="$W" '{ q = $1 / ($1 + (1 - $1) / w); d = q - $2; if (d < 0) d = -d; if (d > 1e-5) { print NR, $1, $2, q; exit 1 } }' ||
     { say "predictions are not the calibrated raw ones"; return 1; }
   run badw 2 "$HEFT" train n.hds --neg-rate 0 -o x.heftm || return 1
