@@ -6,9 +6,11 @@
  * importance estimators, measure how well each finds the planted defects
  * (AUROC and F1@k against the truth file), drop the rows the best method
  * flags, retrain, and compare the test AUC with dropping as many random
- * rows and with dropping exactly the planted defects. Prints the tables
- * and writes the run (scores, a `bench noise`-style JSON, docs/run-dir.md)
- * into DIR/run and the HTML report of it into DIR/report.html.
+ * rows and with dropping exactly the planted defects; prunes to a share
+ * of the rows by Data-OOB value, at random and by negative downsampling.
+ * Prints the tables and writes the run (scores, `bench noise`- and
+ * `bench prune`-style JSON, docs/run-dir.md) into DIR/run and the HTML
+ * report of it into DIR/report.html.
  *
  * Each step is one function over a demo_ctx.
  */
@@ -33,6 +35,13 @@ static const cli_option demo_opts[] = {
 };
 
 enum { DEMO_MAX_MODELS = 4, DEMO_MAX_COLS = 16, DEMO_PR_POINTS = 101 };
+enum { DEMO_FRACS = 3, DEMO_CURVES = 3 };
+
+/* Pruning: the kept shares, and the curves (the method that values rows
+ * for pruning, random rows, negative downsampling). */
+static const double demo_fracs[DEMO_FRACS] = {0.25, 0.5, 0.75};
+static const char *const demo_curves[DEMO_CURVES] = {"oob", "random",
+                                                      "negatives"};
 enum { DEMO_FLIP = 1, DEMO_BOT = 2, DEMO_DUP = 3 };
 
 /* The methods the demo scores with (8 Data-OOB bags to stay fast). */
@@ -79,6 +88,8 @@ typedef struct demo_ctx {
     /* Retraining after dropping rows: test AUCs. */
     size_t n_flagged;      /* rows flagged by cl (cl_ok = 0) or dup < 0  */
     double auc_drop_flagged, auc_drop_best, auc_drop_random, auc_drop_truth;
+    double prune_auc[DEMO_CURVES][DEMO_FRACS]; /* test AUC when pruned */
+    double prune_ne[DEMO_CURVES][DEMO_FRACS];  /* and normalized entropy */
     char run_dir[PATH_MAX + 16];
     char report_path[PATH_MAX + 16];
 } demo_ctx;
@@ -392,9 +403,10 @@ static int demo_detection(demo_ctx *c)
 /* ---- acting on the scores --------------------------------------------- */
 
 /* Selects rows of the train part with o (score: a column, or NULL),
- * retrains lr on them and sets *auc to its test AUC. */
+ * retrains lr on them and sets *auc to its test AUC (and *ne, when not
+ * NULL, to its normalized entropy). */
 static int retrain_on(demo_ctx *c, const heft_select_opts *o,
-                      const float *score, double *auc)
+                      const float *score, double *auc, double *ne)
 {
     heft_selection *sel = NULL;
     heft_dataset *sub = NULL;
@@ -411,6 +423,8 @@ static int retrain_on(demo_ctx *c, const heft_select_opts *o,
         rc = train_test(c, sub, HEFT_MODEL_LR, &m, &params, &secs);
     if (rc == CLI_OK)
         *auc = m.auc.value;
+    if (rc == CLI_OK && ne)
+        *ne = m.ne.value;
     heft_dataset_free(sub);
     heft_selection_free(sel);
     return rc;
@@ -447,7 +461,7 @@ static int demo_prune(demo_ctx *c)
     heft_select_opts o = heft_select_opts_default();
     o.mode = HEFT_SELECT_ALL;
     o.drop = flag;
-    int rc = retrain_on(c, &o, NULL, &c->auc_drop_flagged);
+    int rc = retrain_on(c, &o, NULL, &c->auc_drop_flagged, NULL);
     free(flag);
     const double share = (double)c->n_defects / (double)c->n_train;
     o = heft_select_opts_default();
@@ -455,18 +469,55 @@ static int demo_prune(demo_ctx *c)
     o.fraction = share;
     if (rc == CLI_OK)
         rc = retrain_on(c, &o, demo_col(c, c->det[c->best].name),
-                        &c->auc_drop_best);
+                        &c->auc_drop_best, NULL);
     o = heft_select_opts_default();
     o.mode = HEFT_SELECT_RANDOM;
     o.fraction = 1 - share;
     o.seed = cli_u64(c->a, "seed", 1);
     if (rc == CLI_OK)
-        rc = retrain_on(c, &o, NULL, &c->auc_drop_random);
+        rc = retrain_on(c, &o, NULL, &c->auc_drop_random, NULL);
     o = heft_select_opts_default();
     o.mode = HEFT_SELECT_ALL;
     o.drop = c->defect;
     if (rc == CLI_OK)
-        rc = retrain_on(c, &o, NULL, &c->auc_drop_truth);
+        rc = retrain_on(c, &o, NULL, &c->auc_drop_truth, NULL);
+    return rc;
+}
+
+/* Pruning: keeps each share of demo_fracs by Data-OOB value (highest
+ * first), at random, and by negative downsampling (every positive, and
+ * as many negatives as the share allows; the kept data records W, so lr
+ * is recalibrated), retraining lr each time. */
+static int demo_frontier(demo_ctx *c)
+{
+    const float *label = heft_dataset_labels(c->train);
+    size_t n_pos = 0;
+    for (size_t i = 0; i < c->n_train; i++)
+        n_pos += label[i] > 0;
+    int rc = CLI_OK;
+    for (int f = 0; f < DEMO_FRACS && rc == CLI_OK; f++) {
+        for (int k = 0; k < DEMO_CURVES && rc == CLI_OK; k++) {
+            heft_select_opts o = heft_select_opts_default();
+            o.fraction = demo_fracs[f];
+            o.seed = cli_u64(c->a, "seed", 1);
+            const float *score = NULL;
+            if (k == 0) {
+                o.mode = HEFT_SELECT_KEEP;
+                score = demo_col(c, demo_curves[0]);
+            } else if (k == 1) {
+                o.mode = HEFT_SELECT_RANDOM;
+            } else {
+                const double want = demo_fracs[f] * (double)c->n_train;
+                const double neg = (double)(c->n_train - n_pos);
+                o.mode = HEFT_SELECT_NEGATIVES;
+                o.neg_rate = neg > 0 && want > (double)n_pos
+                                 ? (want - (double)n_pos) / neg
+                                 : 1e-6;
+            }
+            rc = retrain_on(c, &o, score, &c->prune_auc[k][f],
+                            &c->prune_ne[k][f]);
+        }
+    }
     return rc;
 }
 
@@ -504,6 +555,18 @@ static void demo_print_detection(const demo_ctx *c)
            c->auc_drop_best - full);
     printf("  %-34s %.4f  (%+.4f)\n", "exactly the planted defects",
            c->auc_drop_truth, lost);
+    printf("\npruning: lr retrained on a share of the training rows (test "
+           "AUC; all rows %.4f)\n%-28s", full, "kept share");
+    for (int f = 0; f < DEMO_FRACS; f++)
+        printf(" %8.0f%%", 100 * demo_fracs[f]);
+    static const char *const label[DEMO_CURVES] = {
+        "highest Data-OOB value", "random rows", "negative downsampling"};
+    for (int k = 0; k < DEMO_CURVES; k++) {
+        printf("\n  %-26s", label[k]);
+        for (int f = 0; f < DEMO_FRACS; f++)
+            printf(" %9.4f", c->prune_auc[k][f]);
+    }
+    printf("\n");
 }
 
 /* One number array as JSON. */
@@ -563,6 +626,45 @@ static void demo_json(const demo_ctx *c, FILE *f)
     fputs("}}\n", f);
 }
 
+/* One pruning curve: the DEMO_FRACS values, then the full data's. */
+static void json_curve(FILE *f, const double *v, double full)
+{
+    fputc('[', f);
+    for (int i = 0; i < DEMO_FRACS; i++) {
+        cli_json_num(f, v[i]);
+        fputc(',', f);
+    }
+    cli_json_num(f, full);
+    fputc(']', f);
+}
+
+/* DIR/run/prune.json: the pruning curves in the shape of `bench prune`
+ * (docs/run-dir.md), one seed. */
+static void demo_prune_json(const demo_ctx *c, FILE *f)
+{
+    fprintf(f, "{\"heft\":");
+    cli_json_str(f, heft_version());
+    fprintf(f, ",\"command\":\"bench prune\",\"settings\":{\"data\":"
+               "\"heft demo: generated log\",\"model\":\"lr\",\"seed\":"
+               "%llu,\"methods\":\"oob\",\"bags\":8},\"fractions\":[",
+            (unsigned long long)cli_u64(c->a, "seed", 1));
+    for (int i = 0; i <= DEMO_FRACS; i++)
+        fprintf(f, "%s%g", i ? "," : "", i < DEMO_FRACS ? demo_fracs[i] : 1.0);
+    fputs("],\"full\":{\"auc\":", f);
+    cli_json_num(f, c->res[0].test.auc.value);
+    fputs(",\"ne\":", f);
+    cli_json_num(f, c->res[0].test.ne.value);
+    fputs("},\"curves\":{", f);
+    for (int k = 0; k < DEMO_CURVES; k++) {
+        fprintf(f, "%s\"%s\":{\"auc\":", k ? "," : "", demo_curves[k]);
+        json_curve(f, c->prune_auc[k], c->res[0].test.auc.value);
+        fputs(",\"ne\":", f);
+        json_curve(f, c->prune_ne[k], c->res[0].test.ne.value);
+        fputc('}', f);
+    }
+    fputs("}}\n", f);
+}
+
 /* Writes DIR/run: scores.tsv (the train part's scores) and demo.json, and
  * from them DIR/report.html (heft_report_write). */
 static int demo_write_run(demo_ctx *c)
@@ -582,6 +684,12 @@ static int demo_write_run(demo_ctx *c)
     if (cli_out_open(&o, path) != CLI_OK)
         return CLI_ERR;
     demo_json(c, o.f);
+    if (cli_out_commit(&o) != CLI_OK)
+        return CLI_ERR;
+    snprintf(path, sizeof path, "%s/prune.json", c->run_dir);
+    if (cli_out_open(&o, path) != CLI_OK)
+        return CLI_ERR;
+    demo_prune_json(c, o.f);
     if (cli_out_commit(&o) != CLI_OK)
         return CLI_ERR;
     snprintf(c->report_path, sizeof c->report_path, "%s/report.html",
@@ -626,7 +734,8 @@ static void demo_print(const demo_ctx *c)
 /* Removes DIR/run's files (a temporary DIR without --keep). */
 static void demo_remove_run(const demo_ctx *c)
 {
-    static const char *const files[] = {"scores.tsv", "demo.json"};
+    static const char *const files[] = {"scores.tsv", "demo.json",
+                                        "prune.json"};
     char path[PATH_MAX + 64];
     for (size_t i = 0; c->run_dir[0] && i < sizeof files / sizeof *files;
          i++) {
@@ -685,6 +794,8 @@ static int run_demo(const cli_args *a)
     if (rc == CLI_OK)
         rc = demo_prune(&c);
     if (rc == CLI_OK)
+        rc = demo_frontier(&c);
+    if (rc == CLI_OK)
         rc = demo_write_run(&c);
     if (rc == CLI_OK)
         demo_print(&c);
@@ -706,9 +817,11 @@ const cli_command cli_cmd_demo = {
                "AUROC and F1@k against the truth file are printed, and lr\n"
                "is retrained after dropping as many rows as were planted: "
                "the lowest by the\nbest method, a random share, and the "
-               "planted rows themselves. The run\n(scores.tsv, demo.json "
-               "as docs/run-dir.md describes) goes to DIR/run, its\n"
-               "report to DIR/report.html.",
+               "planted rows themselves; then pruned to 25%, 50%\nand 75% of "
+               "the rows by Data-OOB value, at random and by negative\n"
+               "downsampling. The run (scores.tsv, demo.json, prune.json as "
+               "docs/run-dir.md\ndescribes) goes to DIR/run, its report to "
+               "DIR/report.html.",
     .min_pos = 0,
     .max_pos = 0,
     .opts = demo_opts,
