@@ -152,6 +152,8 @@ static heft_status prune_charts(heft__rloader *L, const heft__jval *root,
         (st = heft__rl_add_ref(L, c, lab, full_auc, full_auc * (1 - tol),
                                full_auc)))
         return st;
+    if (!isfinite(full_ne))
+        return HEFT_OK; /* a run without NE: no empty chart */
     heft__rchart *d = heft__rl_new_chart(
         L, "Normalized entropy by kept fraction", "training rows kept (%)",
         "test NE (lower is better)");

@@ -133,3 +133,16 @@ same = lambda a, b: all((x is None and y is None) or abs(x - y) < 1e-9 for x, y 
 assert same(m["x"], b["pred"]) and same(m["y"], b["obs"])
 PY
 }
+
+# A prune run without normalized entropy gets its AUC chart only, not an
+# empty NE chart.
+case_report_prune_without_ne() {
+  mkdir run
+  cat > run/prune.json <<'JSON'
+{"heft":"0.1.0","command":"bench prune","settings":{"data":"x"},"fractions":[0.5,1],
+ "full":{"auc":0.75},"curves":{"random":{"auc":[0.74,0.75]},"negatives":{"auc":[0.745,0.75]}}}
+JSON
+  run rp 0 "$HEFT" report run -o r.html || return 1
+  n=$(grep -o '<svg class="chart"' r.html | wc -l)
+  [ "$n" -eq 1 ] || { say "$n charts, expected the AUC chart only"; return 1; }
+}
