@@ -662,6 +662,20 @@ static void demo_prune_json(const demo_ctx *c, FILE *f)
         json_curve(f, c->prune_ne[k], c->res[0].test.ne.value);
         fputc('}', f);
     }
+    /* The smallest kept share within 0.1% relative AUC of all rows. */
+    fputs("},\"smallest_fraction\":{", f);
+    for (int k = 0; k < DEMO_CURVES; k++) {
+        double auc[DEMO_FRACS + 1];
+        memcpy(auc, c->prune_auc[k], sizeof c->prune_auc[k]);
+        auc[DEMO_FRACS] = c->res[0].test.auc.value;
+        const int j = heft_bench_frontier(auc, DEMO_FRACS + 1, auc[DEMO_FRACS],
+                                          0.001);
+        fprintf(f, "%s\"%s\":", k ? "," : "", demo_curves[k]);
+        if (j < 0)
+            fputs("null", f);
+        else
+            fprintf(f, "%g", j < DEMO_FRACS ? demo_fracs[j] : 1.0);
+    }
     fputs("}}\n", f);
 }
 
