@@ -374,6 +374,10 @@ void test_audit_make_test(void)
     }
     for (int k = 0; k < 200; k++) /* whole groups: all or none */
         CHECK(got_rows[k] == 0 || got_rows[k] == clean_groups_rows[k]);
+    /* Topped up: every clean group left out is too big for the gap. */
+    for (int k = 0; k < 200; k++)
+        if (got_rows[k] == 0 && clean_groups_rows[k] > 0)
+            CHECK(n + clean_groups_rows[k] > want);
     CHECK_OK(heft_audit_make_test(a, te, want, 5, &rows2, &n2, &e));
     CHECK(n2 == n && rows2 && !memcmp(rows, rows2, n * sizeof *rows));
     free(rows);

@@ -11,8 +11,10 @@
  * - With groups: whole groups only (no group is split, and none is shared
  *   with train). Groups form two strata, with and without a positive row;
  *   each stratum gets its share of n (by pool rows) and is filled from its
- *   groups in a seeded random order, taking every group that still fits.
- *   The result can fall short of n by less than the largest group skipped.
+ *   groups in a seeded random order, taking every group that still fits;
+ *   a second pass over the groups left, in the same order, takes any that
+ *   still fits within n, whatever its stratum. The result can fall short
+ *   of n only by less than the smallest group left out.
  * The same seed gives the same rows.
  */
 #include "audit_int.h"
@@ -105,6 +107,17 @@ static size_t by_group(const heft_dataset *te, grow *g, size_t m, size_t n,
         for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
             out[got++] = g[j].row;
         taken[s] += sz;
+        has_pos[gi] = 2; /* taken */
+    }
+    /* What the strata left short: any group that still fits. */
+    for (size_t k = 0; k < ng && got < n; k++) {
+        const uint64_t gi = order[k];
+        const size_t sz = (size_t)(start[gi + 1] - start[gi]);
+        if (has_pos[gi] == 2 || got + sz > n)
+            continue;
+        for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
+            out[got++] = g[j].row;
+        has_pos[gi] = 2;
     }
     return got;
 }
