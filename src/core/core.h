@@ -32,6 +32,10 @@ heft_status heft__err(heft_error *err, heft_status code, const char *file,
 heft_status heft__verr(heft_error *err, heft_status code, const char *file,
                        uint64_t line, uint32_t col, const char *fmt,
                        va_list ap);
+/* Formats one line (at most 511 bytes) and hands it to log(ud, line);
+ * does nothing when log is NULL. */
+void heft__logf(heft_log_fn log, void *ud, const char *fmt, ...)
+    HEFT__PRINTF(3, 4);
 /* Resets err to "no error" (code 0, empty strings). */
 void heft__err_clear(heft_error *err);
 

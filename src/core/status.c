@@ -63,6 +63,18 @@ heft_status heft__err(heft_error *err, heft_status code, const char *file,
     return code;
 }
 
+void heft__logf(heft_log_fn log, void *ud, const char *fmt, ...)
+{
+    if (!log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(ud, line);
+}
+
 char *heft_error_format(const heft_error *e, char *buf, size_t cap)
 {
     if (!cap)

@@ -17,7 +17,6 @@
 #include "feat_internal.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,20 +71,6 @@ heft_status heft_features_opts_check(const heft_features_opts *o,
         return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
                          "threads must be >= 0 (got %d)", o->threads);
     return heft_train_opts_check(&o->train, err);
-}
-
-static void flog(const heft_features_opts *o, const char *fmt, ...)
-    HEFT__PRINTF(2, 3);
-static void flog(const heft_features_opts *o, const char *fmt, ...)
-{
-    if (!o->log)
-        return;
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->log(o->log_ud, line);
 }
 
 void heft_features_free(heft_features *fs)
@@ -263,15 +248,16 @@ static heft_status get_model(const heft_dataset *ds, const heft_dataset *valid,
         *m = model;
         fs->info.model_kind = model->kind;
         if (perm && !valid)
-            flog(o, "features: permuting on %zu held-out rows of the data, "
-                    "which the given model may have seen", vs->n);
+            heft__logf(o->log, o->log_ud,
+                       "features: permuting on %zu held-out rows of the "
+                       "data, which the given model may have seen", vs->n);
     } else if (s == HEFT_OK) {
         heft_dataset *sub = NULL;
         if (train_rows)
             s = heft_dataset_subset(ds, train_rows, n_train, &sub, err);
-        flog(o, "features: training %s on %zu rows%s",
-             heft_model_kind_name(o->train.model), n_train,
-             train_rows ? " (the rest held out)" : "");
+        heft__logf(o->log, o->log_ud, "features: training %s on %zu rows%s",
+                   heft_model_kind_name(o->train.model), n_train,
+                   train_rows ? " (the rest held out)" : "");
         if (s == HEFT_OK)
             s = heft_train(sub ? sub : ds, NULL, &o->train, owned, err);
         heft_dataset_free(sub);
@@ -335,8 +321,10 @@ static heft_status model_steps(const heft_dataset *ds, const heft_dataset *valid
                           "no validation rows to permute on");
         if (s == HEFT_OK) {
             subsample(&vs, o->max_valid_rows, o->seed);
-            flog(o, "features: permuting %u fields x %d repeats on %zu "
-                    "validation rows", fs->info.n_fields, o->repeats, vs.n);
+            heft__logf(o->log, o->log_ud,
+                       "features: permuting %u fields x %d repeats on %zu "
+                       "validation rows", fs->info.n_fields, o->repeats,
+                       vs.n);
             fs->info.valid_rows = vs.n;
             fs->info.repeats = o->repeats;
             s = heft__fperm(m, vs.ds, vs.rows, vs.n, fs->info.n_fields,

@@ -780,16 +780,12 @@ static double resolve_damping(const heft__score_ctx *c)
 static void log_cg(const heft__score_ctx *c, double lambda,
                    const heft__cg_info *info)
 {
-    if (!c->o->log)
-        return;
-    char line[200];
-    snprintf(line, sizeof line,
-             "influence: damping %g, Hessian on %llu rows, %d CG steps, "
-             "relative residual %.2e%s",
-             lambda, (unsigned long long)info->hess_rows, info->iters,
-             info->rel_resid,
-             info->neg_curv ? " (stopped at non-positive curvature)" : "");
-    c->o->log(c->o->log_ud, line);
+    heft__logf(c->o->log, c->o->log_ud,
+               "influence: damping %g, Hessian on %llu rows, %d CG steps, "
+               "relative residual %.2e%s",
+               lambda, (unsigned long long)info->hess_rows, info->iters,
+               info->rel_resid,
+               info->neg_curv ? " (stopped at non-positive curvature)" : "");
 }
 
 static heft_status influence_run(heft__score_ctx *c, float **cols,

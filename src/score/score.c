@@ -537,20 +537,6 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void logf_(const heft_score_opts *o, const char *fmt, ...)
-    HEFT__PRINTF(2, 3);
-static void logf_(const heft_score_opts *o, const char *fmt, ...)
-{
-    if (!o->log)
-        return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->log(o->log_ud, line);
-}
-
 /* Prefixes err's message with the method's name. */
 static heft_status method_failed(heft_error *err, heft_status st,
                                  const char *name)
@@ -629,8 +615,8 @@ static heft_status run_one(heft__score_ctx *c, const heft__estimator *e,
         s->seconds[k] = secs;
     if (take_groups(c, s, e->name, secs) != HEFT_OK)
         return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
-    logf_(c->o, "%s: %zu column%s in %.3f s", e->name, nc,
-          nc == 1 ? "" : "s", secs);
+    heft__logf(c->o->log, c->o->log_ud, "%s: %zu column%s in %.3f s",
+               e->name, nc, nc == 1 ? "" : "s", secs);
     return HEFT_OK;
 }
 
@@ -657,8 +643,9 @@ static heft_status filter_valid(const heft_score_opts *o, int have_valid,
             if (!all)
                 return BAD("method %s needs a validation set (--valid)",
                            sel[i]->name);
-            logf_(o, "%s: skipped (needs a validation set, --valid)",
-                  sel[i]->name);
+            heft__logf(o->log, o->log_ud,
+                       "%s: skipped (needs a validation set, --valid)",
+                       sel[i]->name);
             continue;
         }
         sel[k++] = sel[i];
@@ -733,9 +720,10 @@ static heft_status ctx_setup(heft__score_ctx *c, const heft_model *model,
     st = train_with_snapshots(c, &c->traj, owned, err);
     c->model = *owned;
     if (st == HEFT_OK)
-        logf_(c->o, "trained the final %s model (%d epochs) in %.3f s",
-              heft_model_kind_name(c->o->train.model), c->traj->n_epochs,
-              now_s() - t0);
+        heft__logf(c->o->log, c->o->log_ud,
+                   "trained the final %s model (%d epochs) in %.3f s",
+                   heft_model_kind_name(c->o->train.model),
+                   c->traj->n_epochs, now_s() - t0);
     return st;
 }
 
