@@ -27,7 +27,13 @@
  *     rows (T dropped) and after dropping k random rows, with 95%
  *     bootstrap intervals over the test rows and a paired bootstrap test
  *     against the random drop (heft_bench_resample, heft_bench_compare);
- *     recovered = (AUC_method - AUC_noisy) / (AUC_clean - AUC_noisy).
+ *     recovered = (AUC_method - AUC_noisy) / (AUC_clean - AUC_noisy);
+ *   - with --test --decompose: two more models per column, after dropping
+ *     only its true flags (flagged and planted) and only its false flags
+ *     (flagged and clean), with the same intervals and recovered shares:
+ *     which half of the flagged set the recovery (or the loss) comes from.
+ *     A drop set that is empty (no false flags, say) gives the noisy
+ *     model: its predictions are copied, not retrained.
  * F1@k and AUROC get 95% intervals from a Poisson bootstrap of the
  * training rows (the same resampling, on the detection problem). Means
  * over the seeds. Every column is read in its documented direction (low =
@@ -44,6 +50,9 @@
 enum { KIND_CLEAN = 0, KIND_FLIP, KIND_BOT, KIND_DUP, N_KINDS };
 static const char *const kind_name[N_KINDS] = {"clean", "flip", "bot", "dup"};
 enum { PR_POINTS = 101 };
+/* Prediction slots per seed: noisy, clean, random, then per column all,
+ * true and false flags dropped (slot() below). */
+enum { NOISE_MAX_SLOTS = 3 + 3 * BENCH_MAX_COLS };
 
 /* splitmix64 (Steele et al. 2014): the run's own RNG, seeded by its seed,
  * so the planted rows do not depend on the library's internals. */
@@ -282,10 +291,30 @@ typedef struct noise_acc {
     double pr_rec[BENCH_MAX_COLS][PR_POINTS], pr_prec[BENCH_MAX_COLS][PR_POINTS];
     size_t pr_n[BENCH_MAX_COLS];
     double *f1_boot, *auroc_boot; /* (cols, B + 1), sums over seeds */
-    /* Test predictions: [seed][0] noisy, [1] clean, [2] random, [3 + j]
-     * after dropping column j's flagged set; each (n_test,). */
-    float *pred[BENCH_MAX_SEEDS][BENCH_MAX_COLS + 3];
+    int decomp;                   /* --decompose (with --test)         */
+    /* Test predictions, pred[seed][slot] (n_test,) each; slots below. */
+    float *pred[BENCH_MAX_SEEDS][NOISE_MAX_SLOTS];
 } noise_acc;
+
+/* The models retrained per seed, C = n_cols:
+ *   SLOT_NOISY, SLOT_CLEAN   on the noisy rows; on the clean rows;
+ *   SLOT_RANDOM              after dropping k random rows;
+ *   slot(acc, DROP_ALL, j)   = 3 + j: after dropping column j's flagged set;
+ *   slot(acc, DROP_TRUE, j)  = 3 + C + j: only its planted flags dropped;
+ *   slot(acc, DROP_FALSE, j) = 3 + 2C + j: only its clean flags dropped
+ * (the last two with --decompose only). */
+enum { SLOT_NOISY, SLOT_CLEAN, SLOT_RANDOM, SLOT_COLS };
+enum { DROP_ALL, DROP_TRUE, DROP_FALSE };
+
+static size_t slot(const noise_acc *acc, int part, size_t j)
+{
+    return SLOT_COLS + (size_t)part * acc->n_cols + j;
+}
+
+static size_t n_slots(const noise_acc *acc)
+{
+    return SLOT_COLS + acc->n_cols * (acc->decomp ? 3 : 1);
+}
 
 /* The detection view of one column in one run. */
 typedef struct col_view {
@@ -464,43 +493,107 @@ static size_t kept_rows(const uint8_t *drop, size_t n, uint64_t *keep)
     return m;
 }
 
-/* Retrains on the noisy rows, the clean ones, after a random drop of k and
- * after each column's drop (drops (cols, n)); predictions into acc. */
+/* Whether any of drop[0..n) is set. */
+static int any_set(const uint8_t *drop, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (drop[i])
+            return 1;
+    return 0;
+}
+
+/* The drop mask of every slot of seed s into mask (n_slots,): NULL for
+ * the noisy model, kind for the clean one, the rest in own (n * (1 + 2C)):
+ * the random drop of k rows, then with --decompose each column's true
+ * flags (flagged and planted) and false flags (flagged and clean). */
+static int slot_masks(bench_run *r, const noise_acc *acc, size_t s,
+                      size_t n, const uint8_t *kind, const uint8_t *drops,
+                      uint8_t *own, const uint8_t **mask)
+{
+    const size_t C = acc->n_cols;
+    uint32_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    if (!perm)
+        return bench_oom();
+    const int rc = bench_perm(n, r->seeds[s], perm);
+    memset(own, 0, n);
+    for (size_t i = 0; rc == CLI_OK && i < acc->k[s]; i++)
+        own[perm[i]] = 1;
+    free(perm);
+    mask[SLOT_NOISY] = NULL;
+    mask[SLOT_CLEAN] = kind;
+    mask[SLOT_RANDOM] = own;
+    for (size_t j = 0; j < C; j++)
+        mask[slot(acc, DROP_ALL, j)] = drops + j * n;
+    for (size_t j = 0; acc->decomp && j < C; j++) {
+        uint8_t *t = own + (1 + j) * n, *f = own + (1 + C + j) * n;
+        const uint8_t *d = drops + j * n;
+        for (size_t i = 0; i < n; i++) {
+            t[i] = d[i] && kind[i] != KIND_CLEAN;
+            f[i] = d[i] && kind[i] == KIND_CLEAN;
+        }
+        mask[slot(acc, DROP_TRUE, j)] = t;
+        mask[slot(acc, DROP_FALSE, j)] = f;
+    }
+    return rc;
+}
+
+/* One job per slot whose model must be trained (keep (n_slots, n) holds
+ * their rows); a slot whose drop set is empty is the noisy model, marked
+ * in same (n_slots,) and copied after training instead. */
+static int slot_jobs(bench_run *r, noise_acc *acc, size_t s, size_t n,
+                     const uint8_t *const *mask, uint64_t *keep,
+                     heft_bench_job *jobs, size_t *n_jobs, uint8_t *same)
+{
+    const size_t nq = n_slots(acc);
+    size_t nj = 0;
+    for (size_t q = 0; q < nq; q++) {
+        if (!(acc->pred[s][q] = malloc(acc->n_test * sizeof(float))))
+            return bench_oom();
+        same[q] = q != SLOT_NOISY && !any_set(mask[q], n);
+        if (same[q])
+            continue;
+        heft_bench_job *jb = &jobs[nj];
+        jb->rows = mask[q] ? keep + nj * n : NULL;
+        jb->n_rows = mask[q] ? kept_rows(mask[q], n, keep + nj * n) : 0;
+        jb->seed = r->seeds[s];
+        jb->pred = acc->pred[s][q];
+        if (mask[q] && jb->n_rows == 0)
+            return cli_failf("bench noise: a drop leaves no training rows");
+        nj++;
+    }
+    *n_jobs = nj;
+    return CLI_OK;
+}
+
+/* Retrains on the noisy rows, the clean ones, after a random drop of k,
+ * after each column's drop (drops (cols, n)) and with --decompose after
+ * dropping its true and its false flags; predictions into acc->pred[s]. */
 static int retrain_seed(bench_run *r, noise_acc *acc, size_t s,
                         const heft_dataset *noisy, const uint8_t *kind,
                         const uint8_t *drops)
 {
-    const size_t n = heft_dataset_rows(noisy), nj = acc->n_cols + 3;
-    uint64_t *keep = malloc(nj * n * sizeof *keep);
-    uint8_t *rnd = malloc(n);
-    uint32_t *perm = malloc(n * sizeof *perm);
-    heft_bench_job *jobs = calloc(nj, sizeof *jobs);
-    int rc = keep && rnd && perm && jobs ? CLI_OK : bench_oom();
+    const size_t n = heft_dataset_rows(noisy), nq = n_slots(acc);
+    const size_t n_own = 1 + (acc->decomp ? 2 * acc->n_cols : 0);
+    uint64_t *keep = malloc(nq * n * sizeof *keep);
+    uint8_t *own = malloc(n_own * n), *same = malloc(nq);
+    const uint8_t **mask = malloc(nq * sizeof *mask);
+    heft_bench_job *jobs = calloc(nq, sizeof *jobs);
+    int rc = keep && own && same && mask && jobs ? CLI_OK : bench_oom();
     if (rc == CLI_OK)
-        rc = bench_perm(n, r->seeds[s], perm);
-    for (size_t i = 0; rc == CLI_OK && i < n; i++)
-        rnd[i] = 0;
-    for (size_t i = 0; rc == CLI_OK && i < acc->k[s]; i++)
-        rnd[perm[i]] = 1;
-    for (size_t q = 0; rc == CLI_OK && q < nj; q++) {
-        const uint8_t *d = q == 0   ? NULL
-                           : q == 1 ? kind
-                           : q == 2 ? rnd
-                                    : drops + (q - 3) * n;
-        jobs[q].rows = q ? keep + q * n : NULL;
-        jobs[q].n_rows = q ? kept_rows(d, n, keep + q * n) : 0;
-        jobs[q].seed = r->seeds[s];
-        if (!(acc->pred[s][q] = malloc(acc->n_test * sizeof(float))))
-            rc = bench_oom();
-        jobs[q].pred = acc->pred[s][q];
-        if (rc == CLI_OK && q && jobs[q].n_rows == 0)
-            rc = cli_failf("bench noise: a drop leaves no training rows");
-    }
+        rc = slot_masks(r, acc, s, n, kind, drops, own, mask);
+    size_t nj = 0;
+    if (rc == CLI_OK)
+        rc = slot_jobs(r, acc, s, n, mask, keep, jobs, &nj, same);
     if (rc == CLI_OK)
         rc = bench_retrain(r, noisy, r->test, jobs, nj);
+    for (size_t q = 0; rc == CLI_OK && q < nq; q++)
+        if (same[q])
+            memcpy(acc->pred[s][q], acc->pred[s][SLOT_NOISY],
+                   acc->n_test * sizeof(float));
     free(keep);
-    free(rnd);
-    free(perm);
+    free(own);
+    free(same);
+    free(mask);
     free(jobs);
     return rc;
 }
@@ -646,12 +739,12 @@ static void json_col(const bench_run *r, const noise_acc *acc, size_t j)
     fputc('}', f);
 }
 
-/* Test AUCs: every slot's bootstrap, then JSON and table. tauc (cols+3,)
- * receives the point values. */
+/* Test AUCs: every slot's bootstrap. tauc, ci and pval (n_slots,)
+ * receive the point values, the intervals and the p against random. */
 static int test_part(bench_run *r, noise_acc *acc, double *tauc,
                      double (*ci)[2], double *pval)
 {
-    const size_t nq = acc->n_cols + 3, B1 = (size_t)r->bo.resamples + 1;
+    const size_t nq = n_slots(acc), B1 = (size_t)r->bo.resamples + 1;
     double *boot = malloc(nq * B1 * sizeof *boot);
     int rc = boot ? CLI_OK : bench_oom();
     for (size_t q = 0; rc == CLI_OK && q < nq; q++)
@@ -660,7 +753,7 @@ static int test_part(bench_run *r, noise_acc *acc, double *tauc,
         tauc[q] = boot[q * B1];
         heft_bench_interval(boot + q * B1, r->bo.resamples, &ci[q][0],
                             &ci[q][1]);
-        pval[q] = heft_bench_compare(boot + q * B1, boot + 2 * B1,
+        pval[q] = heft_bench_compare(boot + q * B1, boot + SLOT_RANDOM * B1,
                                      r->bo.resamples).p;
     }
     free(boot);
@@ -692,6 +785,8 @@ static void print_table(const bench_run *r, const noise_acc *acc,
             "PR-AUC", "prec", "recall", "seconds");
     if (r->test)
         fprintf(f, " %9s", "test AUC");
+    if (acc->decomp)
+        fprintf(f, " %11s %12s", "true-fl AUC", "false-fl AUC");
     fputc('\n', f);
     for (size_t j = 0; j < acc->n_cols; j++) {
         fprintf(f, "%-20s %8.4f %8.4f %8.4f %8.4f %8.4f %10.3f",
@@ -700,14 +795,39 @@ static void print_table(const bench_run *r, const noise_acc *acc,
                 bench_mean(acc->prec[j], R), bench_mean(acc->rec[j], R),
                 bench_mean(acc->secs[j], R));
         if (r->test)
-            fprintf(f, " %9.4f", tauc[3 + j]);
+            fprintf(f, " %9.4f", tauc[slot(acc, DROP_ALL, j)]);
+        if (acc->decomp)
+            fprintf(f, " %11.4f %12.4f", tauc[slot(acc, DROP_TRUE, j)],
+                    tauc[slot(acc, DROP_FALSE, j)]);
         fputc('\n', f);
     }
     if (r->test)
         fprintf(f, "test AUC: trained on the noisy rows %.4f, on the clean "
                    "rows %.4f, after dropping %zu random rows %.4f; per "
                    "method: after dropping what it flags\n",
-                tauc[0], tauc[1], acc->k[0], tauc[2]);
+                tauc[SLOT_NOISY], tauc[SLOT_CLEAN], acc->k[0],
+                tauc[SLOT_RANDOM]);
+    if (acc->decomp)
+        fprintf(f, "true-fl AUC: after dropping only its flags that are "
+                   "planted rows; false-fl AUC: only those that are clean "
+                   "rows (an empty set gives the noisy model)\n");
+}
+
+/* "test_auc{sfx}", its "_ci" and "recovered{sfx}" of slot q. */
+static void json_slot(FILE *f, const double *tauc, double (*ci)[2],
+                      size_t q, const char *sfx)
+{
+    char key[64];
+    snprintf(key, sizeof key, "test_auc%s", sfx);
+    bench_json_key(f, key);
+    cli_json_num(f, tauc[q]);
+    snprintf(key, sizeof key, "test_auc%s_ci", sfx);
+    bench_json_key(f, key);
+    bench_json_ci(f, ci[q][0], ci[q][1]);
+    snprintf(key, sizeof key, "recovered%s", sfx);
+    bench_json_key(f, key);
+    cli_json_num(f, (tauc[q] - tauc[SLOT_NOISY]) /
+                        (tauc[SLOT_CLEAN] - tauc[SLOT_NOISY]));
 }
 
 static void json_test(const bench_run *r, const noise_acc *acc,
@@ -715,15 +835,20 @@ static void json_test(const bench_run *r, const noise_acc *acc,
                       const double *pval, size_t j)
 {
     FILE *f = r->js;
+    const size_t q = slot(acc, DROP_ALL, j);
     bench_json_key(f, "test_auc");
-    cli_json_num(f, tauc[3 + j]);
+    cli_json_num(f, tauc[q]);
     bench_json_key(f, "test_auc_ci");
-    bench_json_ci(f, ci[3 + j][0], ci[3 + j][1]);
+    bench_json_ci(f, ci[q][0], ci[q][1]);
     bench_json_key(f, "p_vs_random");
-    cli_json_num(f, pval[3 + j]);
+    cli_json_num(f, pval[q]);
     bench_json_key(f, "recovered");
-    cli_json_num(f, (tauc[3 + j] - tauc[0]) / (tauc[1] - tauc[0]));
-    (void)acc;
+    cli_json_num(f, (tauc[q] - tauc[SLOT_NOISY]) /
+                        (tauc[SLOT_CLEAN] - tauc[SLOT_NOISY]));
+    if (!acc->decomp)
+        return;
+    json_slot(f, tauc, ci, slot(acc, DROP_TRUE, j), "_true_flags");
+    json_slot(f, tauc, ci, slot(acc, DROP_FALSE, j), "_false_flags");
 }
 
 static void print_json(const bench_run *r, const noise_acc *acc,
@@ -747,13 +872,15 @@ static void print_json(const bench_run *r, const noise_acc *acc,
     fputc('}', f);
     const double nan2[2] = {NAN, NAN};
     bench_json_key(f, "test_auc_noisy");
-    cli_json_num(f, r->test ? tauc[0] : NAN);
+    cli_json_num(f, r->test ? tauc[SLOT_NOISY] : NAN);
     bench_json_key(f, "test_auc_noisy_ci");
-    bench_json_ci(f, r->test ? ci[0][0] : nan2[0], r->test ? ci[0][1] : nan2[1]);
+    bench_json_ci(f, r->test ? ci[SLOT_NOISY][0] : nan2[0],
+                  r->test ? ci[SLOT_NOISY][1] : nan2[1]);
     bench_json_key(f, "test_auc_clean");
-    cli_json_num(f, r->test ? tauc[1] : NAN);
+    cli_json_num(f, r->test ? tauc[SLOT_CLEAN] : NAN);
     bench_json_key(f, "test_auc_clean_ci");
-    bench_json_ci(f, r->test ? ci[1][0] : nan2[0], r->test ? ci[1][1] : nan2[1]);
+    bench_json_ci(f, r->test ? ci[SLOT_CLEAN][0] : nan2[0],
+                  r->test ? ci[SLOT_CLEAN][1] : nan2[1]);
     fputs(",\"methods\":{", f);
     for (size_t j = 0; j < acc->n_cols; j++) {
         if (j)
@@ -764,9 +891,10 @@ static void print_json(const bench_run *r, const noise_acc *acc,
         fputc('}', f);
     }
     fputs("},\"random\":{\"test_auc\":", f);
-    cli_json_num(f, r->test ? tauc[2] : NAN);
+    cli_json_num(f, r->test ? tauc[SLOT_RANDOM] : NAN);
     bench_json_key(f, "test_auc_ci");
-    bench_json_ci(f, r->test ? ci[2][0] : NAN, r->test ? ci[2][1] : NAN);
+    bench_json_ci(f, r->test ? ci[SLOT_RANDOM][0] : NAN,
+                  r->test ? ci[SLOT_RANDOM][1] : NAN);
     fputc('}', f);
 }
 
@@ -775,7 +903,7 @@ static void free_acc(noise_acc *acc)
     for (size_t j = 0; j < acc->n_cols; j++)
         free(acc->name[j]);
     for (size_t s = 0; s < BENCH_MAX_SEEDS; s++)
-        for (size_t q = 0; q < BENCH_MAX_COLS + 3; q++)
+        for (size_t q = 0; q < NOISE_MAX_SLOTS; q++)
             free(acc->pred[s][q]);
     free(acc->f1_boot);
     free(acc->auroc_boot);
@@ -788,12 +916,13 @@ int bench_noise(bench_run *r)
     if (!acc)
         return bench_oom();
     acc->n_test = r->test ? heft_dataset_rows(r->test) : 0;
+    acc->decomp = r->test && cli_flag(r->a, "decompose");
     int rc = CLI_OK;
     for (size_t s = 0; rc == CLI_OK && s < r->n_seeds; s++) {
         rc = run_seed(r, acc, s);
         acc->n_runs += rc == CLI_OK;
     }
-    const size_t nq = acc->n_cols + 3;
+    const size_t nq = n_slots(acc);
     double *tauc = calloc(nq, sizeof *tauc), *pval = calloc(nq, sizeof *pval);
     double(*ci)[2] = calloc(nq, sizeof *ci);
     if (rc == CLI_OK && (!tauc || !pval || !ci))

@@ -72,6 +72,10 @@ static const cli_option bench_opts[] = {
      "noise with --test: each method's retraining drops its X k lowest "
      "rows (k = the number planted); flag columns (NAME_ok) drop what "
      "they flag"},
+    {"decompose", 0, CLI_FLAG, NULL, 0, 0, "off",
+     "noise with --test: also retrain, per method, after dropping only "
+     "its flags that are planted (true flags) and only those that are "
+     "clean rows (false flags)"},
     {"dump-dir", 0, CLI_STR, "DIR", 0, 0, NULL,
      "noise: write DIR/seed-S/{train.svm,valid.svm,test.svm,flipped.txt} "
      "per seed: the noisy training rows, the other parts, and the planted "
@@ -289,6 +293,12 @@ static int check_usage(bench_run *r, int *task)
     if (bench_tasks[*task].needs_test && !cli_given(a, "test"))
         return cli_usage_error(a->cmd, "bench %s needs --test FILE",
                                r->task);
+    if (cli_flag(a, "decompose") &&
+        (strcmp(r->task, "noise") != 0 || !cli_given(a, "test")))
+        return cli_usage_error(a->cmd, "--decompose is for bench noise with "
+                                       "--test FILE: it compares test AUCs "
+                                       "of models retrained without each "
+                                       "method's true and false flags");
     if (strcmp(r->task, "agreement") == 0 && !cli_given(a, "valid") &&
         !(cli_num(a, "valid-frac", 0.1) > 0))
         return cli_usage_error(a->cmd, "bench agreement needs validation "
@@ -440,6 +450,8 @@ static void json_envelope(const bench_run *r, FILE *f)
         json_setting_num(f, a, "flip", "flip", 0.1);
         bench_json_key(f, "defects");
         fputs(cli_flag(a, "defects") ? "true" : "false", f);
+        bench_json_key(f, "decompose");
+        fputs(cli_flag(a, "decompose") ? "true" : "false", f);
         json_setting_num(f, a, "bots", "bots", 0.05);
         json_setting_num(f, a, "dups", "dups", 0.05);
     } else if (strcmp(r->task, "removal") == 0) {
@@ -587,13 +599,13 @@ const cli_command cli_cmd_bench = {
         "(LDS, Park et al. 2023)\n\n"
         "Every model is retrained with the same settings (--model and the "
         "training\nflags), one per seed. Test metrics come with 95% "
-        "bootstrap intervals over the\ntest rows (--resamples) and a "
-        "paired bootstrap test against random selection\n(p_vs_random). "
-        "Values are read in their documented direction: higher = more\n"
-        "valuable. Validation rows come from --valid, or else from a "
-        "stratified split\nof DATA (--valid-frac, split seed 1); they are "
-        "never altered. --json prints\nthe JSON document of "
-        "docs/run-dir.md on stdout instead of the table.",
+        "bootstrap intervals over the\ntest rows and the seeds "
+        "(--resamples) and a paired bootstrap test against\nrandom "
+        "selection (p_vs_random). Values are read in their documented "
+        "direction:\nhigher = more valuable. Validation rows come from "
+        "--valid, or else from a\nstratified split of DATA (--valid-frac, "
+        "split seed 1); they are never altered.\n--json prints the JSON "
+        "document of docs/run-dir.md on stdout instead of the\ntable.",
     .min_pos = 2,
     .max_pos = 2,
     .groups = CLI_READS_DATA | CLI_TRAINS | CLI_SCORES,

@@ -7,8 +7,11 @@
  * they match (row count, labels), chooses rows with heft_select() and
  * writes them: OUT.hds through heft_select_apply() + heft_dataset_save(),
  * any other OUT in DATA's own text format by copying the kept rows' lines
- * (docs/select.md). Every output goes through a temporary name, so a
- * failure leaves no partial file. Prints what was kept per label and
+ * (docs/select.md). Weights that are not all 1 go into an appended column
+ * (csv, tsv, avazu) or, for formats without a weight column, into the
+ * sidecar OUT.weight (one weight per line, as XGBoost and LIBLINEAR's
+ * weights extension read it). Every output goes through a temporary name,
+ * so a failure leaves no partial file. Prints what was kept per label and
  * group.
  */
 #include "common.h"
@@ -191,9 +194,8 @@ static int options(sel_run *r)
 
 /* ---- checking DATA and SCORES against each other ---- */
 
-/* Text output copies DATA's lines: it needs an uncompressed text file, and
- * a weight column convention when the weights are not all 1. */
-static int check_text_output(const sel_run *r, int weighted)
+/* Text output copies DATA's lines: it needs an uncompressed text file. */
+static int check_text_output(const sel_run *r)
 {
     const char *path = r->a->pos[0];
     heft_dataset_info info;
@@ -214,11 +216,6 @@ static int check_text_output(const sel_run *r, int weighted)
         (got >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4)))
         return cli_failf("%s: the input is compressed; name the output "
                          "OUT.hds, or decompress the input first", path);
-    if (weighted && f != HEFT_FMT_CSV && f != HEFT_FMT_TSV &&
-        f != HEFT_FMT_AVAZU)
-        return cli_failf("%s: the kept rows carry weights but %s has no "
-                         "weight column; name the output OUT.hds",
-                         r->out, heft_format_name(f));
     return CLI_OK;
 }
 
@@ -297,11 +294,13 @@ static int write_hds(const sel_run *r)
 }
 
 /* How text lines are rewritten: the delimiter and the name of the weight
- * column appended when the kept rows carry weights (delim 0: none). */
+ * column appended when the kept rows carry weights (delim 0: none), or
+ * the sidecar weight file written instead (formats without a column). */
 typedef struct text_fmt {
     int header, quoted;
     char delim;
     const char *wname;
+    char *side; /* "OUT.weight" (malloc'ed) or NULL */
 } text_fmt;
 
 /* Whether the header line names a column name (quotes and spaces
@@ -352,9 +351,10 @@ static int quotes_in(const char *s, size_t len)
     return q;
 }
 
-/* Streams DATA once, copying the header and each kept row's lines. */
+/* Streams DATA once, copying the header and each kept row's lines, and
+ * each kept row's weight to side when the weights go to a sidecar. */
 static int copy_rows(const sel_run *r, FILE *in, const text_fmt *tf,
-                     FILE *out)
+                     FILE *out, FILE *side)
 {
     const uint64_t *src = heft_dataset_source_lines(r->ds);
     const float *w0 = heft_dataset_weights(r->ds);
@@ -378,13 +378,15 @@ static int copy_rows(const sel_run *r, FILE *in, const text_fmt *tf,
         open_quotes += tf->quoted ? quotes_in(line, L) : 0;
         const int last = !(open_quotes & 1);
         const char *wt = NULL;
-        if (last && tf->wname) {
+        if (last && (tf->wname || side)) {
             const uint64_t i = s->rows[k];
             snprintf(num, sizeof num, "%.9g",
                      (double)(w0 ? w0[i] : 1.0f) * (double)s->weight[k]);
             wt = num;
+            if (side)
+                fprintf(side, "%s\n", num);
         }
-        put_line(out, line, L, tf->delim, wt);
+        put_line(out, line, L, tf->delim, side ? NULL : wt);
         if (last) {
             copying = 0;
             k++;
@@ -402,7 +404,9 @@ static int copy_rows(const sel_run *r, FILE *in, const text_fmt *tf,
     return CLI_OK;
 }
 
-/* The delimiter, header and weight column of DATA's format. */
+/* The delimiter, header and weight column of DATA's format. The kept rows
+ * carry weights when the selection's are not all 1, or when DATA's came
+ * from --weight-file (then its lines do not hold them). */
 static int text_format(const sel_run *r, FILE *in, text_fmt *tf)
 {
     heft_dataset_info info;
@@ -412,8 +416,15 @@ static int text_format(const sel_run *r, FILE *in, text_fmt *tf)
     tf->header = f == HEFT_FMT_CSV || f == HEFT_FMT_TSV || f == HEFT_FMT_AVAZU;
     tf->quoted = tf->header;
     tf->delim = f == HEFT_FMT_TSV ? '\t' : ',';
-    if (r->sel->all_weights_one)
+    if (r->sel->all_weights_one && !cli_given(r->a, "weight-file"))
         return CLI_OK;
+    if (!tf->header) {
+        const size_t n = strlen(r->out) + sizeof ".weight";
+        if (!(tf->side = malloc(n)))
+            return cli_failf("out of memory");
+        snprintf(tf->side, n, "%s.weight", r->out);
+        return CLI_OK;
+    }
     char *head = NULL;
     size_t cap = 0;
     const ssize_t len = getline(&head, &cap, in);
@@ -429,23 +440,68 @@ static int text_format(const sel_run *r, FILE *in, text_fmt *tf)
     return CLI_OK;
 }
 
+/* Puts OUT and its sidecar in place: both are finished (written and
+ * synced) before either is renamed, the sidecar first, and OUT's rename
+ * failing takes the new sidecar away again, so no run leaves OUT with
+ * weights that are not its own. */
+static int commit_pair(cli_out *out, cli_out *side)
+{
+    int rc = cli_out_finish(out);
+    if (rc == CLI_OK)
+        rc = cli_out_finish(side);
+    if (rc != CLI_OK)
+        return rc;
+    char *side_path = strdup(side->path);
+    if (!side_path)
+        return cli_failf("out of memory");
+    rc = cli_out_commit(side);
+    if (rc == CLI_OK && (rc = cli_out_commit(out)) != CLI_OK)
+        remove(side_path);
+    free(side_path);
+    return rc;
+}
+
+/* Without weights to write, an OUT.weight left by an earlier run would be
+ * read with the new OUT (XGBoost picks it up by itself): remove it once
+ * OUT is in place. Returns 1 when one was removed. */
+static int drop_stale_sidecar(const sel_run *r, const text_fmt *tf)
+{
+    if (tf->header || tf->side)
+        return 0;
+    const size_t n = strlen(r->out) + sizeof ".weight";
+    char *p = malloc(n);
+    if (!p)
+        return 0;
+    snprintf(p, n, "%s.weight", r->out);
+    const int gone = remove(p) == 0;
+    free(p);
+    return gone;
+}
+
 static int write_text(const sel_run *r, text_fmt *tf)
 {
     FILE *in = fopen(r->a->pos[0], "rb");
     if (!in)
         return cli_failf("%s: cannot open: %s", r->a->pos[0],
                          strerror(errno));
-    cli_out out;
+    cli_out out, side;
     memset(&out, 0, sizeof out);
+    memset(&side, 0, sizeof side);
     int rc = text_format(r, in, tf);
     if (rc == CLI_OK)
         rc = cli_out_open(&out, r->out);
+    if (rc == CLI_OK && tf->side)
+        rc = cli_out_open(&side, tf->side);
     if (rc == CLI_OK)
-        rc = copy_rows(r, in, tf, out.f);
+        rc = copy_rows(r, in, tf, out.f, side.f);
     if (rc == CLI_OK)
-        rc = cli_out_commit(&out);
+        rc = tf->side ? commit_pair(&out, &side) : cli_out_commit(&out);
+    cli_out_abort(&side);
     cli_out_abort(&out);
     fclose(in);
+    if (rc == CLI_OK && drop_stale_sidecar(r, tf))
+        cli_info(r->a, "removed %s.weight, left by an earlier run: "
+                 "the new %s is unweighted", r->out, r->out);
     return rc;
 }
 
@@ -627,6 +683,15 @@ static void print_summary(const sel_run *r, const text_fmt *tf)
     if (tf && tf->wname)
         printf(" (weights in column %s: read it with --weight %s)",
                tf->wname, tf->wname);
+    if (tf && tf->side) {
+        heft_dataset_info info;
+        heft_dataset_get_info(r->ds, &info);
+        printf(" and %s, one weight per row: read them with heft train %s "
+               "--weight-file %s", tf->side, r->out, tf->side);
+        if (info.source_format == HEFT_FMT_LIBSVM)
+            printf("; XGBoost picks %s up by itself; LIBLINEAR's weights "
+                   "extension takes -W %s", tf->side, tf->side);
+    }
     printf("\n");
     free(kept);
 }
@@ -643,9 +708,8 @@ static int run_select(const cli_args *a)
     if (rc == CLI_OK)
         rc = cli_read(a, a->pos[0], &ro, &r.ds);
     /* Refuse an impossible output before any work. */
-    const int weighted = r.so.reweight || r.so.mode == HEFT_SELECT_IMPORTANCE;
     if (rc == CLI_OK && !r.out_hds)
-        rc = check_text_output(&r, weighted);
+        rc = check_text_output(&r);
     if (rc == CLI_OK && (r.so.stratify & HEFT_STRATIFY_GROUP) &&
         !heft_dataset_groups(r.ds))
         rc = cli_usage_error(a->cmd, "%s: --stratify group needs a group "
@@ -667,6 +731,7 @@ static int run_select(const cli_args *a)
         rc = r.out_hds ? write_hds(&r) : write_text(&r, &tf);
     if (rc == CLI_OK && !a->quiet)
         print_summary(&r, r.out_hds ? NULL : &tf);
+    free(tf.side);
     heft_selection_free(r.sel);
     free(r.drop);
     heft_score_file_free(r.sf);
@@ -696,9 +761,12 @@ const cli_command cli_cmd_select = {
         "LO, HI) with mean 1.\n\n"
         "OUT.hds gets the rows with weight = own weight x selection weight. "
         "Any\nother OUT is DATA's own format (uncompressed text input): the "
-        "kept rows'\nlines as they were; when weights are not all 1, csv, tsv "
-        "and avazu get a\ncolumn weight (heft_weight if taken) appended, and "
-        "other formats, having\nno weight column, must be written as .hds. "
+        "kept rows'\nlines as they were. When the weights are not all 1 (or "
+        "came from\n--weight-file), csv, tsv and avazu get a column weight "
+        "(heft_weight if\ntaken) appended; libsvm, libfm, libffm and criteo, "
+        "having no weight\ncolumn, get the sidecar OUT.weight (one weight per "
+        "line), read back with\n--weight-file OUT.weight; XGBoost picks it "
+        "up by itself and LIBLINEAR's\nweights extension with -W OUT.weight. "
         "Prints the kept rows per label\nand group.",
     .min_pos = 1,
     .max_pos = 1,

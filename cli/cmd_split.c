@@ -292,6 +292,10 @@ static int run_split(const cli_args *a)
 {
     if (cli_num(a, "test", 0.2) + cli_num(a, "valid", 0) >= 1)
         return cli_usage_error(a->cmd, "--test plus --valid must be below 1");
+    if (cli_flag(a, "text") && cli_given(a, "weight-file"))
+        return cli_usage_error(a->cmd, "--text copies the data lines, which "
+                                       "do not hold --weight-file's "
+                                       "weights; split to .hds instead");
     heft_read_opts ro;
     heft_dataset *ds = NULL;
     split_parts sp;

@@ -27,6 +27,10 @@ const cli_option cli_read_table[] = {
      "do not add a bucketized categorical token per numeric value"},
     {"label", 0, CLI_STR, "COL", 0, 0, NULL, "label column (csv/tsv)"},
     {"weight", 0, CLI_STR, "COL", 0, 0, NULL, "sample weight column"},
+    {"weight-file", 0, CLI_STR, "FILE", 0, 0, NULL,
+     "sample weights from a sidecar file, one number >= 0 per data row "
+     "(plain text), for formats without a weight column: XGBoost's "
+     "DATA.weight, LIBLINEAR's -W file"},
     {"group", 0, CLI_STR, "COL", 0, 0, NULL,
      "group column: query, user or session id (for GAUC, NDCG)"},
     {"time", 0, CLI_STR, "COL", 0, 0, NULL, "timestamp column"},
@@ -405,6 +409,10 @@ static void apply_row_flags(const cli_args *a, heft_read_opts *o)
         heft_format_parse(v, &o->format); /* validated by the table */
     if ((v = cli_str(a, "weight")) != NULL)
         o->weight_col = v;
+    if ((v = cli_str(a, "weight-file")) != NULL) {
+        o->weight_file = v;
+        o->weight_col = NULL; /* a model's recorded column gives way */
+    }
     if ((v = cli_str(a, "group")) != NULL)
         o->group_col = v;
     if ((v = cli_str(a, "time")) != NULL)
@@ -413,9 +421,20 @@ static void apply_row_flags(const cli_args *a, heft_read_opts *o)
         o->position_col = v;
 }
 
+/* Weights come from a column or from a sidecar file, not both. */
+static int check_weight_flags(const cli_args *a)
+{
+    if (cli_given(a, "weight") && cli_given(a, "weight-file"))
+        return cli_usage_error(a->cmd, "give --weight COL or --weight-file "
+                               "FILE, not both");
+    return CLI_OK;
+}
+
 int cli_read_opts(const cli_args *a, heft_read_opts *o)
 {
     *o = heft_read_opts_default();
+    if (check_weight_flags(a) != CLI_OK)
+        return CLI_USAGE;
     apply_row_flags(a, o);
     o->hash_bits = (unsigned)cli_int(a, "hash-bits", (int)o->hash_bits);
     const char *v = cli_str(a, "num-transform");
@@ -445,6 +464,8 @@ int cli_read_opts_overlay(const cli_args *a, heft_read_opts *o,
                                    "--%s cannot be used here: data is read "
                                    "with the schema recorded in %s",
                                    *f, who);
+    if (check_weight_flags(a) != CLI_OK)
+        return CLI_USAGE;
     apply_row_flags(a, o);
     return CLI_OK;
 }
@@ -489,8 +510,8 @@ static int is_hds(const char *path, const heft_read_opts *o)
 static int check_hds_flags(const cli_args *a, const char *path,
                            const heft_read_opts *o)
 {
-    static const char *const row_cols[] = {"weight", "group", "time",
-                                           "position", NULL};
+    static const char *const row_cols[] = {"weight", "weight-file", "group",
+                                           "time", "position", NULL};
     if (a->n_pos == 0 || strcmp(path, a->pos[a->n_pos - 1]) != 0 ||
         !is_hds(path, o))
         return CLI_OK;

@@ -139,10 +139,12 @@ void cli_print_overview(FILE *f);
  * and hooks up the progress display. Returns CLI_OK or CLI_USAGE. */
 int cli_read_opts(const cli_args *a, heft_read_opts *o);
 /* Applies the flags that do not change how features are built (format,
- * weight/group/time/position columns, --max-bad-rows, --threads) on top of
- * o, which came from a model or a training set. Any flag that would change
- * the features (--hash-bits, --label, --num ...) is a usage error naming
- * `who` ("the model"), since data must be read as the model was trained. */
+ * weight/group/time/position columns, --weight-file, --max-bad-rows,
+ * --threads) on top of o, which came from a model or a training set
+ * (--weight-file replaces a recorded weight column). Any flag that would
+ * change the features (--hash-bits, --label, --num ...) is a usage error
+ * naming `who` ("the model"), since data must be read as the model was
+ * trained. */
 int cli_read_opts_overlay(const cli_args *a, heft_read_opts *o,
                           const char *who);
 /* Applies only --max-bad-rows, --threads and the progress display to o

@@ -156,6 +156,16 @@ typedef struct heft_read_opts {
      * except weight/group/time which avazu and csv honour. */
     const char *label_col;
     const char *weight_col;
+    /* A sidecar weight file, for formats without a weight column (the
+     * convention of XGBoost's DATA.weight and LIBLINEAR's -W file): plain
+     * text (not compressed), one finite number >= 0 per data row, in row
+     * order; blank lines only at the end; CRLF accepted. Applied as the
+     * rows' weights, exactly as a weight column's would be. The line count
+     * must equal the row count (with max_rows, lines past the last row
+     * read are ignored). Not with weight_col, nor on an .hds input, nor
+     * when bad rows were skipped (rows and lines would not pair up).
+     * Errors name FILE:LINE:COL. NULL = none. */
+    const char *weight_file;
     const char *group_col;  /* query, user or session id                */
     const char *time_col;
     const char *position_col;

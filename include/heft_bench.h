@@ -58,6 +58,9 @@ typedef struct heft_bench_boot_opts {
     uint64_t seed;  /* which resamples; the same seed gives the same row
                        weights, which is what pairs two calls (1)         */
     int threads;    /* 0 = all cores (1)                                  */
+    int resample_sets; /* also draw the n_sets prediction sets with
+                          replacement in every resample (the training
+                          seeds' spread enters the interval) (1)          */
 } heft_bench_boot_opts;
 
 heft_bench_boot_opts heft_bench_boot_opts_default(void);
@@ -67,7 +70,11 @@ heft_bench_boot_opts heft_bench_boot_opts_default(void);
  * b weights row i by w_bi ~ Poisson(1), drawn from a hash of (seed, b, i),
  * so two calls with the same seed and n resample the same rows: their
  * outputs are paired. The statistic is the mean over the sets of the
- * metric (the sets are, say, models retrained with different seeds).
+ * metric (the sets are, say, models retrained with different seeds); with
+ * o->resample_sets, resample b averages over n_sets sets drawn with
+ * replacement from a hash of (seed, b), the same draw in every call with
+ * the same seed and n_sets, so the interval also covers the spread
+ * between the sets and pairing still holds.
  * out (B + 1,): out[0] on the rows unweighted, out[1..B] per resample; an
  * entry is NAN where the metric is undefined (one class only). Errors:
  * HEFT_EINVAL for n_sets 0, B < 1 or n 0; HEFT_ENOMEM. */

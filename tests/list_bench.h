@@ -2,6 +2,7 @@
 TEST(bench_boot_oracle)
 TEST(bench_boot_weights)
 TEST(bench_boot_sets_threads)
+TEST(bench_boot_seed_resample)
 TEST(bench_compare)
 TEST(bench_frontier)
 TEST(bench_spearman)

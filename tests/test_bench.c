@@ -133,6 +133,7 @@ void test_bench_boot_sets_threads(void)
     double a[B + 1], b1[B + 1], b2[B + 1], c[B + 1];
     heft_bench_boot_opts o = heft_bench_boot_opts_default();
     o.resamples = B;
+    o.resample_sets = 0;
     const float *both[2] = {p1, p2}, *one[1] = {p1}, *two[1] = {p2};
     CHECK_OK(heft_bench_resample(y, both, 2, N, HEFT_BENCH_AUC, &o, a, NULL));
     CHECK_OK(heft_bench_resample(y, one, 1, N, HEFT_BENCH_AUC, &o, b1, NULL));
@@ -151,6 +152,46 @@ void test_bench_boot_sets_threads(void)
     CHECK(heft_bench_resample(y, one, 1, N, HEFT_BENCH_AUC, &o, c, &err) ==
           HEFT_EINVAL);
     CHECK(strstr(err.msg, "NaN") != NULL);
+}
+
+/* Resampling the sets (training seeds): resample 0 is the mean of the
+ * two sets; each other resample averages two sets drawn with replacement,
+ * so it equals set 1's value, set 2's or their mean, and over 60
+ * resamples all three occur; the same sets give the one-level result; two
+ * calls with the same seed draw the same sets (paired: difference 0). */
+void test_bench_boot_seed_resample(void)
+{
+    enum { N = 300, B = 60 };
+    float y[N], y2[N], p1[N], p2[N];
+    tb_data(N, 2, y2, p2);
+    tb_data(N, 1, y, p1);
+    double a[B + 1], a2[B + 1], b1[B + 1], b2[B + 1], c[B + 1];
+    heft_bench_boot_opts o = heft_bench_boot_opts_default();
+    o.resamples = B;
+    CHECK(o.resample_sets == 1);
+    const float *both[2] = {p1, p2}, *one[1] = {p1}, *two[1] = {p2};
+    const float *same[2] = {p1, p1};
+    CHECK_OK(heft_bench_resample(y, both, 2, N, HEFT_BENCH_AUC, &o, a, NULL));
+    CHECK_OK(heft_bench_resample(y, one, 1, N, HEFT_BENCH_AUC, &o, b1, NULL));
+    CHECK_OK(heft_bench_resample(y, two, 1, N, HEFT_BENCH_AUC, &o, b2, NULL));
+    CHECK_NEAR(a[0], 0.5 * (b1[0] + b2[0]), 1e-12);
+    int n1 = 0, n2 = 0, nm = 0;
+    for (int b = 1; b <= B; b++) {
+        const int is1 = fabs(a[b] - b1[b]) < 1e-12;
+        const int is2 = fabs(a[b] - b2[b]) < 1e-12;
+        const int ism = fabs(a[b] - 0.5 * (b1[b] + b2[b])) < 1e-12;
+        CHECK(is1 || is2 || ism);
+        n1 += is1 && !is2;
+        n2 += is2 && !is1;
+        nm += ism && !is1 && !is2;
+    }
+    CHECK(n1 > 0 && n2 > 0 && nm > 0);
+    CHECK_OK(heft_bench_resample(y, same, 2, N, HEFT_BENCH_AUC, &o, c, NULL));
+    for (int b = 0; b <= B; b++)
+        CHECK_NEAR(c[b], b1[b], 1e-12);
+    CHECK_OK(heft_bench_resample(y, both, 2, N, HEFT_BENCH_AUC, &o, a2, NULL));
+    heft_bench_paired d = heft_bench_compare(a, a2, B);
+    CHECK(d.diff == 0 && d.lo == 0 && d.hi == 0);
 }
 
 /* Percentile intervals and the paired test: a model against itself has

@@ -21,6 +21,13 @@
  *   NE      = logloss / H(W+ / W), H(b) = -b log b - (1 - b) log(1 - b);
  *   F1      = 2 sum w m y / (sum w m + sum w y), m = p in [0, 1] a row's
  *             membership of the flagged set (a share for ties at a cut).
+ * Training seeds (o->resample_sets, on by default): when the statistic is
+ * a mean over S prediction sets (models retrained with S seeds), resample
+ * b also draws the S sets with replacement (a two-level bootstrap of
+ * nested sources of variation: Davison & Hinkley 1997, section 3.8), so
+ * the interval covers the spread between retrainings as well as the test
+ * rows. The draw depends only on (seed, b, S): two statistics computed
+ * from the same seeds' models stay paired.
  * Cost: O(S n log n) to sort plus O(B S n) for the resamples.
  */
 #include "core.h"
@@ -32,7 +39,7 @@
 
 heft_bench_boot_opts heft_bench_boot_opts_default(void)
 {
-    heft_bench_boot_opts o = {200, 1, 1};
+    heft_bench_boot_opts o = {200, 1, 1, 1};
     return o;
 }
 
@@ -141,6 +148,20 @@ static double sum_one(const boot_ctx *c, size_t s, uint64_t sb, int b)
     return h > 0 ? L / W / h : NAN;
 }
 
+/* The j-th of the n_sets sets averaged in resample b: set j itself for
+ * b = 0, one set or without o->resample_sets; otherwise a draw with
+ * replacement from a hash of (seed, b, j), so that two calls with the
+ * same seed and number of sets draw the same sets (the pairing holds for
+ * the training seeds as it does for the test rows). */
+static size_t set_of(const boot_ctx *c, uint64_t sb, int b, size_t j)
+{
+    if (b == 0 || c->n_sets == 1 || !c->o->resample_sets)
+        return j;
+    const uint64_t h = heft__mix64(sb ^ 0x7365747300000000ULL ^
+                                   (j + 1) * 0xd6e8feb86659fd93ULL);
+    return (size_t)(h % (uint64_t)c->n_sets);
+}
+
 /* Thread t of n computes resamples t, t + n, ... (each entry is written
  * by one thread only, so the result does not depend on n). */
 static void boot_task(void *ctx, int t, int nt)
@@ -149,9 +170,11 @@ static void boot_task(void *ctx, int t, int nt)
     for (int b = t; b <= c->o->resamples; b += nt) {
         const uint64_t sb = heft__seed_mix(c->o->seed, (uint64_t)b);
         double acc = 0;
-        for (size_t s = 0; s < c->n_sets; s++)
+        for (size_t j = 0; j < c->n_sets; j++) {
+            const size_t s = set_of(c, sb, b, j);
             acc += c->metric == HEFT_BENCH_AUC ? auc_one(c, s, sb, b)
                                                : sum_one(c, s, sb, b);
+        }
         c->out[b] = acc / (double)c->n_sets;
     }
 }

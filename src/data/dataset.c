@@ -8,6 +8,7 @@
  * map (.hds). heft_dataset_free() releases whichever it has.
  */
 #include "dataset.h"
+#include "weightfile.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -77,12 +78,18 @@ heft_status heft_read_opts_check(const heft_read_opts *o, heft_error *err)
         {o->label_col, "label_col"},       {o->weight_col, "weight_col"},
         {o->group_col, "group_col"},       {o->time_col, "time_col"},
         {o->position_col, "position_col"},
+        {o->weight_file, "weight_file"},
     };
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         heft_status st = check_col(cols[i].v, cols[i].name, err);
         if (st != HEFT_OK)
             return st;
     }
+    if (o->weight_col && o->weight_file)
+        return heft__err(err, HEFT_EINVAL, NULL, 0, 0,
+                         "weight_col (%s) and weight_file (%s) are both "
+                         "set; weights come from one or the other",
+                         o->weight_col, o->weight_file);
     return HEFT_OK;
 }
 
@@ -403,6 +410,40 @@ static heft_status hds_limit(heft_status st, const heft_read_opts *o,
     return st;
 }
 
+/* An .hds file keeps the weights it was converted with: a weight file
+ * cannot replace them (convert the text data with the weight file). */
+static heft_status hds_weight_file(const heft_read_opts *o, const char *name,
+                                   heft_error *err)
+{
+    if (!o->weight_file)
+        return HEFT_OK;
+    return heft__err(err, HEFT_EINVAL, name, 0, 0,
+                     "is an .hds file, whose weights were fixed when it was "
+                     "written; weight_file %s applies to text data only "
+                     "(convert the text data with it instead)",
+                     o->weight_file);
+}
+
+/* Parses text from the file at name (mem 0) or from buf[0..len) named
+ * name (mem 1, name may be NULL), applies the weight file and wraps the
+ * rows into *out. */
+static heft_status read_text(const char *name, int mem, const void *buf,
+                             size_t len, const heft_read_opts *o,
+                             heft_dataset **out, heft_error *err)
+{
+    heft__parsed p;
+    memset(&p, 0, sizeof p);
+    heft_status st = mem ? heft__parse_mem(buf, len, name, o, &p, err)
+                         : heft__parse_file(name, o, &p, err);
+    if (st == HEFT_OK)
+        st = heft__weights_apply(&p, o, name ? name : "(memory)", err);
+    if (st != HEFT_OK) {
+        heft__parsed_free(&p);
+        return st;
+    }
+    return heft__dataset_from_parsed(&p, out, err);
+}
+
 /* Reads all of stdin (for an .hds piped in). */
 static heft_status read_stdin(void **buf, size_t *len, heft_error *err)
 {
@@ -463,6 +504,10 @@ heft_status heft_dataset_read(const char *path, const heft_read_opts *o,
     if (st != HEFT_OK)
         return st;
     int is_stdin = !strcmp(path, "-");
+    const int hds = is_stdin ? o->format == HEFT_FMT_HDS
+                             : o->format == HEFT_FMT_HDS || file_is_hds(path);
+    if (hds && (st = hds_weight_file(o, path, err)) != HEFT_OK)
+        return st;
     if (is_stdin && o->format == HEFT_FMT_HDS) {
         void *buf = NULL;
         size_t len = 0;
@@ -472,13 +517,9 @@ heft_status heft_dataset_read(const char *path, const heft_read_opts *o,
         free(buf);
         return hds_limit(st, o, out);
     }
-    if (!is_stdin && (o->format == HEFT_FMT_HDS || file_is_hds(path)))
+    if (hds)
         return hds_limit(heft__hds_load(path, out, err), o, out);
-    heft__parsed p;
-    memset(&p, 0, sizeof p);
-    if ((st = heft__parse_file(path, o, &p, err)) != HEFT_OK)
-        return st;
-    return heft__dataset_from_parsed(&p, out, err);
+    return read_text(path, 0, NULL, 0, o, out, err);
 }
 
 heft_status heft_dataset_read_mem(const void *buf, size_t len,
@@ -495,16 +536,16 @@ heft_status heft_dataset_read_mem(const void *buf, size_t len,
     heft_status st = heft_read_opts_check(o, err);
     if (st != HEFT_OK)
         return st;
-    if (heft__hds_is_magic(buf, len) || o->format == HEFT_FMT_HDS)
+    if (heft__hds_is_magic(buf, len) || o->format == HEFT_FMT_HDS) {
+        if ((st = hds_weight_file(o, name ? name : "(memory)", err)) !=
+            HEFT_OK)
+            return st;
         return hds_limit(heft__hds_load_mem(buf, len,
                                             name ? name : "(memory)", out,
                                             err),
                          o, out);
-    heft__parsed p;
-    memset(&p, 0, sizeof p);
-    if ((st = heft__parse_mem(buf, len, name, o, &p, err)) != HEFT_OK)
-        return st;
-    return heft__dataset_from_parsed(&p, out, err);
+    }
+    return read_text(name, 1, buf, len, o, out, err);
 }
 
 heft_status heft_dataset_save(const heft_dataset *ds, const char *path,

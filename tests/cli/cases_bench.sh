@@ -188,3 +188,56 @@ case_bench_noise_seeds_pr() {
   grep -q '"seeds":\[0,1\]' bs.out || { say "not two seeds: $(head -c 300 bs.out)"; return 1; }
   grep -q '"pr_curve":{"recall":\[0' bs.out || { say "empty PR curve: $(grep -o '"pr_curve":.\{0,60\}' bs.out)"; return 1; }
 }
+
+# --decompose splits each method's flagged set into the planted rows it
+# flags (true flags) and the clean rows it flags (false flags) and
+# retrains without each: dropping loss's true flags gets back AUC lost to
+# the flips, dropping its false flags (mostly hard real rows) does not. An
+# empty drop set is the noisy model (copied, not retrained); without
+# --test the option is a usage error.
+case_bench_noise_decompose() {
+  bench_data || return 1
+  run dc 0 "$HEFT" bench noise tr.tsv $BENCH_FLAGS --test te.tsv --methods loss,cl --decompose --json || return 1
+  grep -o '"[a-z_0-9:]*":' dc.out | sort -u >keys.txt
+  expect bench-noise-decompose-keys keys.txt || return 1
+  run dz 0 "$HEFT" bench noise tr.tsv $BENCH_FLAGS --test te.tsv --methods loss --drop 0 --decompose --json || return 1
+  run dt 0 "$HEFT" bench noise tr.tsv $BENCH_FLAGS --test te.tsv --methods loss --decompose || return 1
+  grep -q 'test AUC true-fl AUC false-fl AUC$' dt.out || { say "table: $(head -3 dt.out)"; return 1; }
+  grep -q '^true-fl AUC: ' dt.out || { say "no footer: $(cat dt.out)"; return 1; }
+  run du 2 "$HEFT" bench noise tr.tsv $BENCH_FLAGS --methods loss --decompose || return 1
+  grep -q -- '--decompose is for bench noise with --test FILE' du.err || { say "$(cat du.err)"; return 1; }
+  command -v python3 >/dev/null || return 0
+  python3 - dc.out dz.out dt.out <<'PY' || { say "bad values: $(head -c 800 dc.out)"; return 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+noisy, clean = d["test_auc_noisy"], d["test_auc_clean"]
+assert set(d["methods"]) == {"loss", "cl", "cl_ok"}, d["methods"].keys()
+for name, m in d["methods"].items():
+    for sfx in ("", "_true_flags", "_false_flags"):
+        auc, (lo, hi) = m["test_auc" + sfx], m["test_auc" + sfx + "_ci"]
+        assert all(isinstance(x, float) and 0 <= x <= 1 for x in (auc, lo, hi)), (name, sfx)
+        assert lo <= auc <= hi, (name, sfx, lo, auc, hi)
+        rec = (auc - noisy) / (clean - noisy)
+        assert abs(m["recovered" + sfx] - rec) < 1e-6, (name, sfx, m["recovered" + sfx], rec)
+    # The two halves of the flagged set are different models.
+    assert m["test_auc_true_flags"] != m["test_auc_false_flags"], name
+loss = d["methods"]["loss"]
+# 2,700 rows, 270 flipped: the k lowest by loss are 62% flips; without
+# them AUC 0.771, without the other 38% 0.725 (noisy 0.749). Seeds 0-5
+# all keep true > false by 0.026 or more.
+assert loss["test_auc_true_flags"] > loss["test_auc_false_flags"] + 0.01, loss
+assert loss["recovered_true_flags"] > 0.3 and loss["recovered_false_flags"] < 0, loss
+# noisy, clean, random, and three models for each of three columns.
+assert d["retrainings"] == 3 + 3 * 3, d["retrainings"]
+z = json.load(open(sys.argv[2]))
+# --drop 0: every drop set is empty, so each is the noisy model, copied.
+assert z["retrainings"] == 3, z["retrainings"]
+for sfx in ("", "_true_flags", "_false_flags"):
+    m = z["methods"]["loss"]
+    assert m["test_auc" + sfx] == z["test_auc_noisy"], sfx
+    assert m["test_auc" + sfx + "_ci"] == z["test_auc_noisy_ci"], sfx
+# The table shows the JSON's numbers.
+row = [l for l in open(sys.argv[3]) if l.startswith("loss ")][0].split()
+assert [float(x) for x in row[-3:]] == [round(loss[k], 4) for k in ("test_auc", "test_auc_true_flags", "test_auc_false_flags")], row
+PY
+}

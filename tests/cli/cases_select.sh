@@ -58,16 +58,12 @@ case_select_errors() {
   run label 1 "$HEFT" select tiny.tsv $TINY_FLAGS --scores lab.tsv --method loss --keep 0.5 -o o.tsv || return 1
   run nocol 1 "$HEFT" select tiny.tsv $TINY_FLAGS --scores sc.tsv --method oob --keep 0.5 -o o.tsv || return 1
   run nofile 1 "$HEFT" select tiny.tsv $TINY_FLAGS --scores none.tsv --keep 0.5 -o o.tsv || return 1
-  # Weights in a format without a weight column: refused before writing.
-  printf '1 1:1 2:1\n0 2:1\n1 3:1\n' >t.svm
-  printf 'row\tloss\n0\t1\n1\t2\n2\t3\n' >svm.tsv
-  run svmw 1 "$HEFT" select t.svm --scores svm.tsv --sample 0.5 --importance -o o.svm || return 1
-  for n in both noscores nothing imp strat which short badnum label nocol nofile svmw; do
+  for n in both noscores nothing imp strat which short badnum label nocol nofile; do
     echo "[$n]" >>errs.txt
     sed "s|$PWD/||g" "$n.err" >>errs.txt
   done
   expect select-errors errs.txt || return 1
-  no_leftovers o.tsv o.svm
+  no_leftovers o.tsv
 }
 
 # Keep and drop on a generated log: exact counts, kept lines copied
@@ -184,4 +180,114 @@ case_select_formats() {
   cmp -s want.csv o.csv || { say "csv output:"; cat o.csv; return 1; }
   run back 0 "$HEFT" info o.csv --format csv --label click --weight heft_weight --ignore weight || return 1
   grep -q '^rows *2$' back.out || { say "read back: $(cat back.out)"; return 1; }
+}
+
+# ---- sidecar weights (OUT.weight, --weight-file) ---------------------------
+
+# A libsvm log of 2000 rows whose labels depend on the features, and its
+# loss scores, made once and shared.
+svm_log() {
+  if [ ! -f "$S/x.svm" ]; then
+    awk 'BEGIN { srand(7); for (i = 0; i < 2000; i++) { y = rand() < 0.3; printf "%d", y
+      for (j = 1; j <= 8; j++) if (rand() < 0.5) printf " %d:1", j * 10 + (rand() < 0.5 + 0.3 * y ? 1 : 2)
+      printf "\n" } }' >"$S/x.svm"
+    (cd "$S" && run xscore 0 "$HEFT" score x.svm --methods loss -o xs.tsv) || return 1
+  fi
+  ln -sf "$S/x.svm" x.svm && ln -sf "$S/xs.tsv" xs.tsv
+}
+
+# --sample --importance on libsvm writes OUT and OUT.weight, one weight
+# per kept row; training on them with --weight-file gives the very model
+# (bytes) of training on the same selection written as .hds, and not the
+# model of the rows without their weights.
+case_select_weight_sidecar() {
+  svm_log || return 1
+  run imp 0 "$HEFT" select x.svm --scores xs.tsv --sample 0.3 --importance -o o.svm || return 1
+  [ -f o.svm.weight ] || { say "no o.svm.weight"; return 1; }
+  kept=$(sed -n 's/^kept \([0-9]*\) of 2000 rows.*/\1/p' imp.out)
+  [ -n "$kept" ] && [ "$(wc -l <o.svm)" -eq "$kept" ] && [ "$(wc -l <o.svm.weight)" -eq "$kept" ] ||
+    { say "kept $kept, o.svm $(wc -l <o.svm) lines, o.svm.weight $(wc -l <o.svm.weight)"; return 1; }
+  grep -Fxv -f x.svm o.svm >stray.txt && { say "lines not in the input: $(head -2 stray.txt)"; return 1; }
+  # 1/p >= 1 for every kept row, and not all equal.
+  awk '$1 < 1 { exit 1 }' o.svm.weight || { say "a weight below 1"; return 1; }
+  [ "$(sort -u o.svm.weight | wc -l)" -gt 1 ] || { say "all weights equal"; return 1; }
+  grep -q 'heft train o.svm --weight-file o.svm.weight; XGBoost picks o.svm.weight up by itself; LIBLINEAR.* -W o.svm.weight' imp.out ||
+    { say "how to read it: $(tail -1 imp.out)"; return 1; }
+  run imph 0 "$HEFT" select x.svm --scores xs.tsv --sample 0.3 --importance -o o.hds || return 1
+  run ih 0 "$HEFT" info o.hds || return 1
+  run is 0 "$HEFT" info o.svm --weight-file o.svm.weight || return 1
+  grep '^weight sum' ih.out >wh.txt && grep '^weight sum' is.out >ws.txt && cmp -s wh.txt ws.txt ||
+    { say "weight sums differ: $(cat wh.txt) vs $(cat ws.txt)"; return 1; }
+  run ta 0 "$HEFT" train o.svm --weight-file o.svm.weight -o a.heft || return 1
+  run tb 0 "$HEFT" train o.hds -o b.heft || return 1
+  run tc 0 "$HEFT" train o.svm -o c.heft || return 1
+  cmp -s a.heft b.heft || { say "--weight-file and .hds trained different models"; return 1; }
+  cmp -s a.heft c.heft && { say "the weights changed nothing"; return 1; }
+  # eval reads the sidecar too: its weighted metrics are the .hds ones.
+  run ev 0 "$HEFT" eval a.heft o.svm --weight-file o.svm.weight --json || return 1
+  run evh 0 "$HEFT" eval a.heft o.hds --json || return 1
+  run evu 0 "$HEFT" eval a.heft o.svm --json || return 1
+  for k in pos_rate logloss auc; do
+    [ "$(json_get ev.out $k)" = "$(json_get evh.out $k)" ] ||
+      { say "eval $k: $(json_get ev.out $k) vs .hds $(json_get evh.out $k)"; return 1; }
+  done
+  [ "$(json_get ev.out pos_rate)" != "$(json_get evu.out pos_rate)" ] || { say "eval ignored the weights"; return 1; }
+  # Compressed data, plain sidecar.
+  gzip -c o.svm >o.svm.gz
+  run gz 0 "$HEFT" info o.svm.gz --weight-file o.svm.weight || return 1
+  grep '^weight sum' gz.out | cmp -s - wh.txt || { say "gzip: $(grep weight gz.out)"; return 1; }
+  # A run without weights leaves no sidecar, and takes away a stale one.
+  run keep 0 "$HEFT" select x.svm --scores xs.tsv --keep 0.5 -o o.svm || return 1
+  [ ! -e o.svm.weight ] || { say "stale o.svm.weight left next to an unweighted o.svm"; return 1; }
+  grep -q 'removed o.svm.weight' keep.err || { say "keep: $(cat keep.err)"; return 1; }
+  [ "$(wc -l <o.svm)" -eq 1000 ] || { say "keep 0.5 wrote $(wc -l <o.svm) lines"; return 1; }
+  # Input weights from --weight-file travel with the rows they belong to.
+  awk '{ print (NR % 4) / 2 }' x.svm >x.w
+  run all 0 "$HEFT" select x.svm --weight-file x.w --scores xs.tsv --keep 1 -o all.svm || return 1
+  cmp -s x.w all.svm.weight || { say "input weights not carried over"; return 1; }
+  cmp -s x.svm all.svm || { say "--keep 1 changed the rows"; return 1; }
+  no_leftovers
+}
+
+# Bad sidecars and flag combinations: exit code, FILE:LINE:COL and what
+# was expected, and no output left behind (nor an existing one changed).
+case_select_weight_file_errors() {
+  svm_log || return 1
+  printf '1 1:1 2:1\n0 2:1\n1 3:1\n0 1:1\n' >t.svm
+  printf '1\n2\n' >short.w
+  printf '1\n2\n3\n4\n5\n' >long.w
+  printf '1\n2\nx1\n4\n' >word.w
+  printf '1\r\n2\r\n\t-3\r\n4\r\n' >neg.w
+  printf '1\n\n3\n4\n' >blank.w
+  printf '1\ninf\n3\n4\n' >inf.w
+  : >errs.txt
+  run both 2 "$HEFT" info t.svm --weight w --weight-file short.w || return 1
+  run short 1 "$HEFT" train t.svm --weight-file short.w -o m.heft || return 1
+  run long 1 "$HEFT" train t.svm --weight-file long.w -o m.heft || return 1
+  run word 1 "$HEFT" train t.svm --weight-file word.w -o m.heft || return 1
+  run neg 1 "$HEFT" train t.svm --weight-file neg.w -o m.heft || return 1
+  run blank 1 "$HEFT" train t.svm --weight-file blank.w -o m.heft || return 1
+  run inf 1 "$HEFT" train t.svm --weight-file inf.w -o m.heft || return 1
+  run none 1 "$HEFT" train t.svm --weight-file none.w -o m.heft || return 1
+  gzip -c short.w >gz.w
+  run gzw 1 "$HEFT" train t.svm --weight-file gz.w -o m.heft || return 1
+  run conv 0 "$HEFT" convert t.svm -o t.hds || return 1
+  run hds 2 "$HEFT" train t.hds --weight-file short.w -o m.heft || return 1
+  run sel 1 "$HEFT" select t.svm --weight-file word.w --sample 0.5 -o o.svm || return 1
+  for n in both short long word neg blank inf none gzw hds sel; do
+    echo "[$n]" >>errs.txt
+    sed "s|$PWD/||g" "$n.err" >>errs.txt
+  done
+  expect select-weight-file-errors errs.txt || return 1
+  no_leftovers m.heft o.svm o.svm.weight || return 1
+  # OUT.weight cannot be put in place (a directory is in the way): neither
+  # file is written, and the OUT that was there is left as it was.
+  echo old >o.svm
+  mkdir o.svm.weight && : >o.svm.weight/x
+  run blocked 1 "$HEFT" select x.svm --scores xs.tsv --sample 0.3 --importance -o o.svm || return 1
+  [ "$(cat o.svm)" = old ] || { say "o.svm was replaced"; return 1; }
+  [ -f o.svm.weight/x ] || { say "o.svm.weight changed"; return 1; }
+  grep -q 'o.svm.weight' blocked.err || { say "blocked: $(cat blocked.err)"; return 1; }
+  rm -rf o.svm o.svm.weight
+  no_leftovers
 }

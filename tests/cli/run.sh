@@ -141,7 +141,7 @@ case_overview() {
 
 # The options the CLI must accept, per command (from the issue), checked
 # against the help text independently of the option tables.
-READ_OPTS="--format --hash-bits --num-transform --no-num-buckets --label --weight --group --time --position --num --cat --multi --ignore --max-bad-rows --threads"
+READ_OPTS="--format --hash-bits --num-transform --no-num-buckets --label --weight --weight-file --group --time --position --num --cat --multi --ignore --max-bad-rows --threads"
 TRAIN_OPTS="--epochs --lr --l1 --l2 --batch --factors --embed-dim --hidden --optim --patience --no-shuffle"
 METHOD_OPTS="--bags --folds --knn-k --knn-approx --el2n-runs --el2n-epochs --damping --cg-iters --cg-tol --group-samples"
 opts_of() {
@@ -492,6 +492,11 @@ case_split_group_text() {
   # The .hds group split holds the same rows as the text one.
   run spgh 0 "$HEFT" split g.tsv $GEN_FLAGS --by group --test 0.3 -o gh || return 1
   grep -q "^test  *$n2 rows" spgh.out || { say "hds and text splits differ: $(cat spgh.out)"; return 1; }
+  # Text parts copy data lines, which cannot carry sidecar weights.
+  awk 'NR > 1 { print 1 }' g.tsv >g.weight
+  run spw 2 "$HEFT" split g.tsv $GEN_FLAGS --weight-file g.weight --text -o gw || return 1
+  grep -q -- "--text copies the data lines" spw.err || { say "no refusal: $(cat spw.err)"; return 1; }
+  [ ! -e gw.train.tsv ] || { say "a part was written"; return 1; }
   no_leftovers
 }
 
