@@ -36,6 +36,13 @@ case_select_tiny_summary() {
   sed -n '1p;2p;5p;6p' tiny.tsv >want2.tsv
   cmp -s want2.tsv f.tsv || { say "--drop-flagged kept:"; cat f.tsv; return 1; }
   grep -q 'cl_ok = 0: 1, conflicting duplicates: 1' flag.out || { say "flag: $(cat flag.out)"; return 1; }
+  # cl flags 1 row in 5: over a tenth, which draws the over-flagging
+  # warning; without cl flags there is none.
+  grep -q 'warning: confident learning flags 20.0% of the rows' flag.err || { say "no warning: $(cat flag.err)"; return 1; }
+  tiny_scores | sed '3s/\t0\t1$/\t1\t1/' >sc1.tsv
+  run flag1 0 "$HEFT" select tiny.tsv $TINY_FLAGS --scores sc1.tsv --drop-flagged -o f1.tsv || return 1
+  grep -q 'cl_ok = 0: 0, conflicting duplicates: 1' flag1.out || { say "flag1: $(cat flag1.out)"; return 1; }
+  ! grep -q 'warning' flag1.err || { say "warned: $(cat flag1.err)"; return 1; }
 }
 
 # Bad combinations and inputs: the exit code, a message naming the file
