@@ -272,6 +272,8 @@ void test_weightfile_compressed(void)
     heft_read_opts o = svm_opts(wp);
     int done = 0;
     heft_error e;
+    (void)o; /* unused when built without both codecs */
+    (void)e;
 #ifdef HEFT_HAVE_ZLIB
     {
         unsigned char out[1024];

@@ -239,10 +239,12 @@ case_select_weight_sidecar() {
       { say "eval $k: $(json_get ev.out $k) vs .hds $(json_get evh.out $k)"; return 1; }
   done
   [ "$(json_get ev.out pos_rate)" != "$(json_get evu.out pos_rate)" ] || { say "eval ignored the weights"; return 1; }
-  # Compressed data, plain sidecar.
-  gzip -c o.svm >o.svm.gz
-  run gz 0 "$HEFT" info o.svm.gz --weight-file o.svm.weight || return 1
-  grep '^weight sum' gz.out | cmp -s - wh.txt || { say "gzip: $(grep weight gz.out)"; return 1; }
+  # Compressed data, plain sidecar (builds with zlib).
+  if "$HEFT" --version | grep -q '^gzip input: yes'; then
+    gzip -c o.svm >o.svm.gz
+    run gz 0 "$HEFT" info o.svm.gz --weight-file o.svm.weight || return 1
+    grep '^weight sum' gz.out | cmp -s - wh.txt || { say "gzip: $(grep weight gz.out)"; return 1; }
+  fi
   # A run without weights leaves no sidecar, and takes away a stale one.
   run keep 0 "$HEFT" select x.svm --scores xs.tsv --keep 0.5 -o o.svm || return 1
   [ ! -e o.svm.weight ] || { say "stale o.svm.weight left next to an unweighted o.svm"; return 1; }
