@@ -88,6 +88,10 @@ typedef struct demo_ctx {
     /* Retraining after dropping rows: test AUCs. */
     size_t n_flagged;      /* rows flagged by cl (cl_ok = 0) or dup < 0  */
     double auc_drop_flagged, auc_drop_best, auc_drop_random, auc_drop_truth;
+    /* The best method's dropped rows split (bench noise --decompose): the
+     * planted ones only, the clean ones only. */
+    size_t n_best_true, n_best_false;
+    double auc_best_true, auc_best_false;
     double prune_auc[DEMO_CURVES][DEMO_FRACS]; /* test AUC when pruned */
     double prune_ne[DEMO_CURVES][DEMO_FRACS];  /* and normalized entropy */
     char run_dir[PATH_MAX + 16];
@@ -439,6 +443,49 @@ static const float *demo_col(const demo_ctx *c, const char *name)
     return NULL;
 }
 
+/* The rows the best method drops (its n_defects lowest, as
+ * HEFT_SELECT_DROP picks them) split into planted and clean, each dropped
+ * alone: what finding the defects is worth, and what the real rows
+ * flagged with them cost (as `heft bench noise --decompose`). */
+static int demo_decompose(demo_ctx *c, double share)
+{
+    const size_t n = c->n_train;
+    heft_select_opts o = heft_select_opts_default();
+    o.mode = HEFT_SELECT_DROP;
+    o.fraction = share;
+    heft_selection *sel = NULL;
+    heft_error err;
+    uint8_t *part = malloc(2 * (n ? n : 1));
+    if (!part)
+        return cli_failf("demo: out of memory");
+    int rc = CLI_OK;
+    if (heft_select(heft_dataset_labels(c->train), NULL, n,
+                    demo_col(c, c->det[c->best].name), &o, &sel,
+                    &err) != HEFT_OK)
+        rc = cli_fail(&err);
+    memset(part, 1, 2 * n); /* dropped until found kept */
+    for (size_t k = 0; rc == CLI_OK && k < sel->n; k++)
+        part[sel->rows[k]] = part[n + sel->rows[k]] = 0;
+    c->n_best_true = c->n_best_false = 0;
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        part[i] &= c->defect[i] != 0;     /* planted and dropped */
+        part[n + i] &= c->defect[i] == 0; /* clean and dropped   */
+        c->n_best_true += part[i];
+        c->n_best_false += part[n + i];
+    }
+    heft_selection_free(sel);
+    o = heft_select_opts_default();
+    o.mode = HEFT_SELECT_ALL;
+    o.drop = part;
+    if (rc == CLI_OK)
+        rc = retrain_on(c, &o, NULL, &c->auc_best_true, NULL);
+    o.drop = part + n;
+    if (rc == CLI_OK)
+        rc = retrain_on(c, &o, NULL, &c->auc_best_false, NULL);
+    free(part);
+    return rc;
+}
+
 /* Retrains lr without the rows heft flags (`heft select --drop-flagged`:
  * confident learning's label issues and duplicates with conflicting
  * labels); then without as many rows as there are planted defects: the
@@ -470,6 +517,8 @@ static int demo_prune(demo_ctx *c)
     if (rc == CLI_OK)
         rc = retrain_on(c, &o, demo_col(c, c->det[c->best].name),
                         &c->auc_drop_best, NULL);
+    if (rc == CLI_OK)
+        rc = demo_decompose(c, share);
     o = heft_select_opts_default();
     o.mode = HEFT_SELECT_RANDOM;
     o.fraction = 1 - share;
@@ -553,6 +602,14 @@ static void demo_print_detection(const demo_ctx *c)
     snprintf(what, sizeof what, "the lowest by %s", c->det[c->best].name);
     printf("  %-34s %.4f  (%+.4f)\n", what, c->auc_drop_best,
            c->auc_drop_best - full);
+    snprintf(what, sizeof what, "  of those, the %zu planted only",
+             c->n_best_true);
+    printf("  %-34s %.4f  (%+.4f)\n", what, c->auc_best_true,
+           c->auc_best_true - full);
+    snprintf(what, sizeof what, "  of those, the %zu clean only",
+             c->n_best_false);
+    printf("  %-34s %.4f  (%+.4f)\n", what, c->auc_best_false,
+           c->auc_best_false - full);
     printf("  %-34s %.4f  (%+.4f)\n", "exactly the planted defects",
            c->auc_drop_truth, lost);
     printf("\npruning: lr retrained on a share of the training rows (test "
@@ -579,6 +636,26 @@ static void json_array(FILE *f, const double *v, int n)
         cli_json_num(f, v[i]);
     }
     fputc(']', f);
+}
+
+/* The best method's retraining keys, as `bench noise --decompose` writes
+ * them (recovered = share of the AUC the defects cost that came back). */
+static void json_best(const demo_ctx *c, FILE *f)
+{
+    const double noisy = c->res[0].test.auc.value;
+    const double lost = c->auc_drop_truth - noisy;
+    const struct {
+        const char *key;
+        double auc;
+    } k[] = {{"", c->auc_drop_best},
+             {"_true_flags", c->auc_best_true},
+             {"_false_flags", c->auc_best_false}};
+    for (size_t j = 0; j < sizeof k / sizeof k[0]; j++) {
+        fprintf(f, ",\"test_auc%s\":", k[j].key);
+        cli_json_num(f, k[j].auc);
+        fprintf(f, ",\"recovered%s\":", k[j].key);
+        cli_json_num(f, (k[j].auc - noisy) / lost);
+    }
 }
 
 /* DIR/run/demo.json: the detection results in the shape of `bench noise`
@@ -611,10 +688,8 @@ static void demo_json(const demo_ctx *c, FILE *f)
         cli_json_num(f, d->auroc);
         fputs(",\"seconds\":", f);
         cli_json_num(f, d->seconds);
-        if (i == c->best) {
-            fputs(",\"test_auc\":", f);
-            cli_json_num(f, c->auc_drop_best);
-        }
+        if (i == c->best)
+            json_best(c, f);
         fputs(",\"pr_curve\":{\"recall\":", f);
         json_array(f, d->pr_recall, DEMO_PR_POINTS);
         fputs(",\"precision\":", f);
@@ -830,10 +905,11 @@ const cli_command cli_cmd_demo = {
                DEMO_METHODS " (lr; 8 Data-OOB\nbags), each method's "
                "AUROC and F1@k against the truth file are printed, and lr\n"
                "is retrained after dropping as many rows as were planted: "
-               "the lowest by the\nbest method, a random share, and the "
-               "planted rows themselves; then pruned to 25%, 50%\nand 75% of "
-               "the rows by Data-OOB value, at random and by negative\n"
-               "downsampling. The run (scores.tsv, demo.json, prune.json as "
+               "the lowest by the\nbest method (and, each alone, the "
+               "planted and the clean rows among them), a\nrandom share, "
+               "and the planted rows themselves; then pruned to 25%, 50% "
+               "and\n75% of the rows by Data-OOB value, at random and by "
+               "negative downsampling.\nThe run (scores.tsv, demo.json, prune.json as "
                "docs/run-dir.md\ndescribes) goes to DIR/run, its report to "
                "DIR/report.html.",
     .min_pos = 0,

@@ -379,12 +379,14 @@ void test_report_fixtures(void)
     CHECK_NEAR(s->table[0].cell[1].num, 0.4, 1e-12);
 
     s = find_section(r, "bench noise");
-    REQUIRE(s && s->nchart == 2);
+    REQUIRE(s && s->nchart == 3); /* with --decompose: the recovery bars */
     CHECK(s->chart[0].ns == 3 && s->chart[0].s[0].n == 51);
     CHECK_NEAR(s->chart[0].ref[0].at, 0.1, 1e-12);
     CHECK(s->chart[1].kind == HEFT__CHART_BARS && s->chart[1].ncat == 3);
     CHECK_NEAR(s->chart[1].s[0].hi[2], 0.89, 1e-12);
     CHECK(s->ntable == 1 && s->table[0].nrow == 4);
+    CHECK(s->chart[2].ns == 3 && s->table[0].ncol == 18);
+    CHECK_NEAR(s->chart[2].s[2].y[0], -1.76, 1e-12);
 
     s = find_section(r, "bench removal");
     REQUIRE(s && s->nchart == 4);
@@ -550,6 +552,115 @@ void test_report_tolerant(void)
           strcmp(s->chart[0].cat[1], "d") == 0 &&
           strcmp(s->chart[0].cat[2], "a") == 0);
     heft__report_free(r);
+}
+
+/* A noise run with --decompose: the table gets the recovered shares and
+ * the test AUC after dropping only planted or only clean flags, a bar
+ * chart shows the three shares (negative ones left of a zero line, a null
+ * one as no bar), and the JSON carries them. */
+static const char noise_decomp_doc[] =
+    "{\"command\": \"bench noise\", \"test_auc_noisy\": 0.71, "
+    "\"test_auc_clean\": 0.74, \"methods\": {\"loss\": {\"auroc\": 0.8, "
+    "\"test_auc\": 0.6833, \"test_auc_ci\": [0.68, 0.69], \"recovered\": "
+    "-0.89%s}, \"oob\": {\"auroc\": 0.7, \"test_auc\": 0.734, "
+    "\"recovered\": -0.0003%s}}, \"random\": {\"test_auc\": 0.712}}";
+static const char noise_decomp_loss[] =
+    ", \"test_auc_true_flags\": 0.7268, \"test_auc_true_flags_ci\": "
+    "[0.72, 0.73], \"recovered_true_flags\": 0.56, \"test_auc_false_flags\": "
+    "0.608, \"test_auc_false_flags_ci\": [0.6, 0.61], "
+    "\"recovered_false_flags\": -3.4";
+static const char noise_decomp_oob[] =
+    ", \"test_auc_true_flags\": 0.741, \"recovered_true_flags\": 1.03, "
+    "\"test_auc_false_flags\": null, \"recovered_false_flags\": null";
+
+/* The report of noise_decomp_doc with the two method tails; html and json
+ * get its page and JSON. */
+static heft__report *noise_decomp_report(const char *loss, const char *oob,
+                                         heft__sbuf *html, heft__sbuf *json)
+{
+    char doc[2048];
+    snprintf(doc, sizeof doc, noise_decomp_doc, loss, oob);
+    heft__report *r = NULL;
+    heft_error e;
+    CHECK_OK(heft__report_load_mem(doc, strlen(doc), "n.json", &r, &e));
+    if (r) {
+        heft__report_html(r, html);
+        heft__report_json(r, json);
+    }
+    return r;
+}
+
+void test_report_noise_decompose(void)
+{
+    heft__sbuf h = {0}, j = {0};
+    heft__report *r =
+        noise_decomp_report(noise_decomp_loss, noise_decomp_oob, &h, &j);
+    REQUIRE(r && h.s && j.s);
+    const heft__rsection *s = find_section(r, "bench noise");
+    REQUIRE(s && s->nchart == 2 && s->ntable == 1);
+    const heft__rchart *c = &s->chart[1];
+    REQUIRE(c->kind == HEFT__CHART_BARS && c->ns == 3 && c->ncat == 2);
+    CHECK(strcmp(c->cat[0], "loss") == 0 && strcmp(c->cat[1], "oob") == 0);
+    CHECK_NEAR(c->s[0].y[0], -0.89, 1e-12);
+    CHECK_NEAR(c->s[1].y[1], 1.03, 1e-12);
+    CHECK_NEAR(c->s[2].y[0], -3.4, 1e-12);
+    CHECK(isnan(c->s[2].y[1]));
+    REQUIRE(c->nref == 1);
+    CHECK(c->ref[0].at == 0.5 && strcmp(c->ref[0].label, "half the loss") == 0);
+    const heft__rtable *t = &s->table[0];
+    REQUIRE(t->ncol == 18 && t->nrow == 3);
+    CHECK(strcmp(t->head[12], "recovered (planted)") == 0);
+    CHECK(strcmp(t->head[16], "p vs random") == 0);
+    CHECK_NEAR(t->cell[9].num, -0.89, 1e-12);
+    CHECK(strcmp(t->cell[9].text, "-0.89") == 0);
+    CHECK(strcmp(t->cell[11].text, "[0.7200, 0.7300]") == 0);
+    CHECK_NEAR(t->cell[15].num, -3.4, 1e-12);
+    CHECK(strcmp(t->cell[18 + 14].text, "-") == 0); /* oob: no interval */
+    CHECK(strcmp(t->cell[18 + 9].text, "0.00") == 0); /* not "-0.00" */
+    CHECK(t->cell[18 + 9].num == -0.0003);
+    CHECK(strcmp(t->cell[2 * 18 + 9].text, "-") == 0); /* random */
+    /* The page: bars of both signs, an axis down to -4, the zero line,
+     * no bar for the null share; the JSON: the shares and the columns. */
+    CHECK(strstr(h.s, "Share of the lost AUC recovered") != NULL);
+    CHECK(strstr(h.s, "loss, clean flags only: -3.4<") != NULL);
+    CHECK(strstr(h.s, "oob, clean flags only") == NULL);
+    CHECK(strstr(h.s, ">-4</text>") != NULL);
+    CHECK(strstr(h.s, "class=\"zero\"") != NULL);
+    CHECK(strstr(h.s, "half the loss") != NULL);
+    CHECK(strstr(j.s, "\"recovered (clean)\"") != NULL);
+    CHECK(strstr(j.s, "\"y\":[-0.89,-0.0003]") != NULL);
+    CHECK(strstr(j.s, "\"y\":[-3.4,null]") != NULL);
+    heft__report_free(r);
+    heft__sbuf_free(&h);
+    heft__sbuf_free(&j);
+}
+
+/* The same noise run without the decomposition keys keeps the section as
+ * before; a decomposition interval of the wrong shape is refused. */
+void test_report_noise_plain(void)
+{
+    heft__sbuf h = {0}, j = {0};
+    heft__report *r = noise_decomp_report("", "", &h, &j);
+    REQUIRE(r && h.s && j.s);
+    const heft__rsection *s = find_section(r, "bench noise");
+    REQUIRE(s && s->nchart == 1 && s->ntable == 1);
+    CHECK(s->table[0].ncol == 11);
+    CHECK(strcmp(s->table[0].head[9], "p vs random") == 0);
+    CHECK(strstr(h.s, "recovered") == NULL);
+    CHECK(strstr(j.s, "recovered") == NULL);
+    CHECK(strstr(h.s, "class=\"zero\"") == NULL);
+    heft__report_free(r);
+    heft__sbuf_free(&h);
+    heft__sbuf_free(&j);
+
+    /* A malformed interval is refused at its line and column. */
+    heft_error e;
+    const char *bad = "{\"command\": \"bench noise\", \"methods\": {\"loss\": "
+                      "{\"test_auc_true_flags_ci\": [0.7]}}}";
+    CHECK(heft__report_load_mem(bad, strlen(bad), "n.json", &r, &e) ==
+          HEFT_EPARSE);
+    CHECK(r == NULL && strstr(e.msg, "test_auc_true_flags_ci") &&
+          e.line == 1 && e.column == 75);
 }
 
 /* A .npy table with its sidecar; a bad header is refused. */

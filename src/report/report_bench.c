@@ -211,9 +211,73 @@ heft_status heft__rl_prune(heft__rloader *L, const heft__jval *root)
     return HEFT_OK;
 }
 
-/* One row of the noise table from method object m. */
+/* The decomposition of a noise run (--test --decompose): the suffixes of
+ * its keys, test_auc{sfx}, test_auc{sfx}_ci and recovered{sfx}, for the
+ * model retrained without all of a method's flags, without only those
+ * that were planted rows, and without only those that are clean rows. */
+static const char *const drop_sfx[3] = {"", "_true_flags", "_false_flags"};
+
+/* Whether some method object has a decomposition key; documents written
+ * without --decompose (and older ones) have none, and their section stays
+ * as it was. */
+static int noise_decomposed(const heft__jval *methods)
+{
+    static const char *const fmt[3] = {"test_auc%s", "test_auc%s_ci",
+                                       "recovered%s"};
+    for (size_t i = 0; methods && i < methods->n; i++)
+        for (int q = 1; q < 3; q++)
+            for (int f = 0; f < 3; f++) {
+                char key[48];
+                snprintf(key, sizeof key, fmt[f], drop_sfx[q]);
+                if (heft__json_get(&methods->item[i], key))
+                    return 1;
+            }
+    return 0;
+}
+
+/* A recovered share to two decimals, with no "-0.00" for a share just
+ * below zero (the cell's number keeps the exact value). */
+static void share_cell(heft__rloader *L, heft__rcell *c, double v)
+{
+    heft__rl_cell_num(L, c, v, "%.2f");
+    if (isfinite(v) && fabs(v) < 0.005)
+        c->text = "0.00";
+}
+
+/* The 7 decomposition cells of method object m: recovered (all flags),
+ * then test AUC, its interval and recovered for planted only, then the
+ * same for clean only ("-" where m lacks a key, as random does). */
+static heft_status decomp_cells(heft__rloader *L, const heft__jval *m,
+                                heft__rcell *c)
+{
+    heft_status st;
+    for (int q = 0; q < 3; q++) {
+        char key[48], cik[48];
+        double rec, v, lo, hi;
+        snprintf(key, sizeof key, "recovered%s", drop_sfx[q]);
+        if ((st = heft__rl_num(L, m, key, &rec)))
+            return st;
+        if (q == 0) {
+            share_cell(L, &c[0], rec);
+            continue;
+        }
+        snprintf(key, sizeof key, "test_auc%s", drop_sfx[q]);
+        snprintf(cik, sizeof cik, "test_auc%s_ci", drop_sfx[q]);
+        if ((st = heft__rl_num(L, m, key, &v)) ||
+            (st = heft__rl_interval(L, heft__json_get(m, cik), cik, &lo, &hi)))
+            return st;
+        heft__rcell *e = &c[3 * q - 2];
+        heft__rl_cell_num(L, &e[0], v, "%.4f");
+        heft__rl_cell_ci(L, &e[1], lo, hi);
+        share_cell(L, &e[2], rec);
+    }
+    return HEFT_OK;
+}
+
+/* One row of the noise table from method object m (with the 7
+ * decomposition cells after the test AUC's when decomp). */
 static heft_status noise_row(heft__rloader *L, const char *name,
-                             const heft__jval *m, heft__rcell *c)
+                             const heft__jval *m, int decomp, heft__rcell *c)
 {
     static const char *const keys[] = {"f1_at_k", "auroc", "pr_auc",
                                        "test_auc"};
@@ -237,41 +301,107 @@ static heft_status noise_row(heft__rloader *L, const char *name,
         }
         heft__rl_cell_ci(L, &c[2 + 2 * k], lo, hi);
     }
+    if (decomp && (st = decomp_cells(L, m, &c[9])))
+        return st;
+    const size_t j = decomp ? 16 : 9;
     double p, s;
     if ((st = heft__rl_num(L, m, "p_vs_random", &p)) ||
         (st = heft__rl_num(L, m, "seconds", &s)))
         return st;
-    heft__rl_cell_num(L, &c[9], p, "%.3g");
-    heft__rl_cell_num(L, &c[10], s, "%.3f");
+    heft__rl_cell_num(L, &c[j], p, "%.3g");
+    heft__rl_cell_num(L, &c[j + 1], s, "%.3f");
     return HEFT_OK;
 }
 
 static heft_status noise_table(heft__rloader *L, const heft__jval *methods,
-                               const heft__jval *random)
+                               const heft__jval *random, int decomp)
 {
-    static const char *const head[11] = {
-        "method", "F1@k",        "95% CI",    "AUROC",
-        "95% CI", "PR-AUC",      "precision", "test AUC after dropping",
-        "95% CI", "p vs random", "seconds"};
+    static const char *const head[18] = {
+        "method",
+        "F1@k",
+        "95% CI",
+        "AUROC",
+        "95% CI",
+        "PR-AUC",
+        "precision",
+        "test AUC after dropping",
+        "95% CI",
+        /* with a decomposition only */
+        "recovered (all flags)",
+        "test AUC, planted flags dropped",
+        "95% CI",
+        "recovered (planted)",
+        "test AUC, clean flags dropped",
+        "95% CI",
+        "recovered (clean)",
+        /* always */
+        "p vs random",
+        "seconds"};
+    const size_t nc = decomp ? 18 : 11;
     const size_t n = (methods ? methods->n : 0) + (random ? 1 : 0);
-    heft__rtable *t = heft__report_table(L->r, L->sec, 11, n);
+    heft__rtable *t = heft__report_table(L->r, L->sec, nc, n);
     if (!t)
         return HEFT__RL_OOM(L);
     t->title = "Detection of flipped labels, and the test AUC after "
                "retraining without the flagged rows";
-    memcpy(t->head, head, sizeof head);
+    memcpy(t->head, head, 9 * sizeof *head);
+    memcpy(t->head + nc - 2, head + 16, 2 * sizeof *head);
+    if (decomp)
+        memcpy(t->head + 9, head + 9, 7 * sizeof *head);
     heft_status st;
     for (size_t i = 0; methods && i < methods->n; i++) {
         const heft__jval *m = &methods->item[i];
         if (m->type != HEFT__J_OBJ)
             return heft__rl_bad(L, m, "method \"%s\" is %s; expected an object",
                                 methods->key[i], heft__json_type_name(m->type));
-        if ((st = noise_row(L, methods->key[i], m, &t->cell[11 * i])))
+        if ((st = noise_row(L, methods->key[i], m, decomp, &t->cell[nc * i])))
             return st;
     }
-    if (random && (st = noise_row(L, "random", random, &t->cell[11 * (n - 1)])))
+    if (random &&
+        (st = noise_row(L, "random", random, decomp, &t->cell[nc * (n - 1)])))
         return st;
     return HEFT_OK;
+}
+
+/* Bars of the recovered share per method: after dropping all its flags,
+ * only the planted ones and only the clean ones (NaN, no bar, where a
+ * share is null), with a line at half the loss. */
+static heft_status noise_recovery_chart(heft__rloader *L,
+                                        const heft__jval *methods)
+{
+    static const char *const name[3] = {"all flags dropped",
+                                        "planted flags only",
+                                        "clean flags only"};
+    static const int color[3] = {0, 2, 3};
+    heft__rchart *b = heft__rl_new_chart(
+        L, "Share of the lost AUC recovered, by which flags are dropped", "",
+        "share of the AUC lost to the noise recovered (1 = all of it)");
+    if (!b)
+        return HEFT__RL_OOM(L);
+    b->kind = HEFT__CHART_BARS;
+    b->note = "0: the test AUC of the model trained on the noisy labels; "
+              "1: that of the model trained on the clean ones. Bars left of "
+              "0 lost AUC.";
+    b->cat = heft__arena_dup(L->a, methods->key, methods->n, sizeof *b->cat);
+    b->ncat = methods->n;
+    heft__rseries *s = heft__arena_alloc(L->a, 3, sizeof *s);
+    double *y = heft__arena_alloc(L->a, 3 * methods->n + 1, sizeof *y);
+    if (!s || !y || (!b->cat && methods->n))
+        return HEFT__RL_OOM(L);
+    heft_status st;
+    for (int q = 0; q < 3; q++) {
+        char key[48];
+        snprintf(key, sizeof key, "recovered%s", drop_sfx[q]);
+        double *yq = y + (size_t)q * methods->n;
+        for (size_t i = 0; i < methods->n; i++)
+            if ((st = heft__rl_num(L, &methods->item[i], key, &yq[i])))
+                return st;
+        s[q] = (heft__rseries){name[q], NULL, yq, NULL, NULL, methods->n,
+                               color[q], 0};
+    }
+    b->s = s;
+    b->ns = 3;
+    return heft__rl_add_ref(L, b, "half the loss", 0.5, NAN, NAN);
 }
 
 /* Precision-recall curves (seed 0) and AUROC bars per method. */
@@ -363,9 +493,19 @@ heft_status heft__rl_noise(heft__rloader *L, const heft__jval *root)
             "the clean ones.",
             L->sec->intro ? L->sec->intro : "", L->sec->intro ? " " : "", noisy,
             clean);
-    if ((st = noise_charts(L, methods, flip)))
+    const int decomp = noise_decomposed(methods);
+    if (decomp)
+        L->sec->intro = heft__arena_printf(
+            L->a,
+            "%s%sRecovered: the share of the test AUC lost to the noise "
+            "(clean minus noisy) that retraining without the flagged rows "
+            "gets back; \"planted\" and \"clean\" drop only the flagged "
+            "rows that were planted, or only those that are clean.",
+            L->sec->intro ? L->sec->intro : "", L->sec->intro ? " " : "");
+    if ((st = noise_charts(L, methods, flip)) ||
+        (decomp && (st = noise_recovery_chart(L, methods))))
         return st;
-    return noise_table(L, methods, random);
+    return noise_table(L, methods, random, decomp);
 }
 
 heft_status heft__rl_agreement(heft__rloader *L, const heft__jval *root)

@@ -19,6 +19,7 @@ static const char css[] =
     "figure{margin:0}figcaption{color:#555;font-size:12px;max-width:640px}"
     "svg.chart{background:#fff;border:1px solid "
     "#e6e6e6;max-width:100%;height:auto}"
+    ".tw{overflow-x:auto;max-width:100%}"
     "table{border-collapse:collapse;margin:12px 0;font-size:13px}"
     "caption{text-align:left;font-weight:600;padding:4px 0}"
     "th,td{border-bottom:1px solid #e3e3e3;padding:3px 10px;text-align:left;"
@@ -27,9 +28,11 @@ static const char css[] =
     "td{background:#fafafa}"
     "details summary{cursor:pointer;color:#333}";
 
+/* Table t in a box that scrolls sideways when it is wider than the page
+ * (the noise table with its decomposition columns is). */
 static void html_table(const heft__rtable *t, heft__sbuf *b)
 {
-    heft__sbuf_puts(b, "<table>");
+    heft__sbuf_puts(b, "<div class=\"tw\"><table>");
     if (t->title) {
         heft__sbuf_puts(b, "<caption>");
         heft__sbuf_html(b, t->title);
@@ -53,7 +56,7 @@ static void html_table(const heft__rtable *t, heft__sbuf *b)
         }
         heft__sbuf_puts(b, "</tr>");
     }
-    heft__sbuf_puts(b, "</tbody></table>");
+    heft__sbuf_puts(b, "</tbody></table></div>");
 }
 
 static void html_section(const heft__rsection *s, heft__sbuf *b)

@@ -134,7 +134,8 @@ typedef struct heft__rseries {
 } heft__rseries;
 
 /* A reference line y = at (LINE charts; x = at when vertical), with an
- * optional band [lo, hi] (NaN for none). */
+ * optional band [lo, hi] (NaN for none). In a BARS chart it is a line
+ * across the bars at value at (no band). */
 typedef struct heft__rref {
     const char *label;
     double at, lo, hi;

@@ -154,9 +154,11 @@ static void extent(const heft__rchart *c, double *xl, double *xh, double *yl,
         }
     }
     for (size_t i = 0; i < c->nref; i++) {
+        /* A bar chart's references mark values, which are its y. */
         const heft__rref *r = &c->ref[i];
-        double *lo = r->vertical ? xl : yl, *hi = r->vertical ? xh : yh;
-        const double m = r->vertical ? c->xmul : c->ymul;
+        const int on_x = r->vertical && c->kind != HEFT__CHART_BARS;
+        double *lo = on_x ? xl : yl, *hi = on_x ? xh : yh;
+        const double m = on_x ? c->xmul : c->ymul;
         grow(lo, hi, r->at * m);
         grow(lo, hi, r->lo * m);
         grow(lo, hi, r->hi * m);
@@ -253,7 +255,7 @@ static void legend_entry(heft__sbuf *b, double x, double y, const char *name,
 
 static size_t legend_entries(const heft__rchart *c)
 {
-    if (c->kind == HEFT__CHART_BARS && c->ns < 2)
+    if (c->kind == HEFT__CHART_BARS && c->ns < 2 && !c->nref)
         return 0;
     return c->ns + c->nref;
 }
@@ -374,7 +376,7 @@ static void draw_refs(const heft__rchart *c, const frame *f, heft__sbuf *b)
         const heft__rref *r = &c->ref[i];
         if (!isfinite(r->at))
             continue;
-        if (r->vertical) {
+        if (r->vertical || c->kind == HEFT__CHART_BARS) {
             const double x = px(f, r->at);
             heft__sbuf_printf(b,
                               "<line class=\"mk\" x1=\"%.1f\" x2=\"%.1f\" "
@@ -485,8 +487,28 @@ static void draw_bar(const heft__rchart *c, const frame *f, size_t k, size_t i,
                           y + 1, y + bh - 3);
 }
 
+/* The name of bar category k, right-aligned left of its row (cut past 32
+ * characters; the tooltip has it in full). */
+static void bar_label(const heft__rchart *c, const frame *f, size_t k,
+                      double y, heft__sbuf *b)
+{
+    char shown[40];
+    const size_t n = strlen(c->cat[k]);
+    snprintf(shown, sizeof shown, "%.*s%s", n > 32 ? 30 : (int)n, c->cat[k],
+             n > 32 ? "..." : "");
+    heft__sbuf_printf(b,
+                      "<text x=\"%.1f\" y=\"%.1f\" "
+                      "text-anchor=\"end\" fill=\"#222\">",
+                      f->ml - 6, y);
+    heft__sbuf_html(b, shown);
+    heft__sbuf_puts(b, "<title>");
+    heft__sbuf_html(b, c->cat[k]);
+    heft__sbuf_puts(b, "</title></text>");
+}
+
 /* Horizontal bars: one row per category, one bar per series in it, with
- * whiskers for the intervals; the value axis always shows 0. */
+ * whiskers for the intervals; the value axis always shows 0, with a line
+ * at 0 when values go below it, and the reference lines across. */
 static void bar_chart(const heft__rchart *c, heft__sbuf *b)
 {
     size_t longest = 4;
@@ -513,28 +535,23 @@ static void bar_chart(const heft__rchart *c, heft__sbuf *b)
     frame fa = f;
     fa.ny = 0;
     draw_axes(&ax, &fa, b);
+    if (f.x0 < 0)
+        heft__sbuf_printf(b,
+                          "<line class=\"zero\" x1=\"%.1f\" x2=\"%.1f\" "
+                          "y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>",
+                          px(&f, 0), px(&f, 0), f.top, f.top + f.ph);
     heft__sbuf_puts(b, "<g class=\"plot\" font-size=\"11\">");
     const double bh = c->ns > 1 ? 9 : 12;
     for (size_t k = 0; k < c->ncat; k++) {
         const double y0 = f.top + 3 + row * (double)k;
-        char shown[40];
-        const size_t n = strlen(c->cat[k]);
-        snprintf(shown, sizeof shown, "%.*s%s", n > 32 ? 30 : (int)n, c->cat[k],
-                 n > 32 ? "..." : "");
-        heft__sbuf_printf(b,
-                          "<text x=\"%.1f\" y=\"%.1f\" "
-                          "text-anchor=\"end\" fill=\"#222\">",
-                          f.ml - 6, y0 + row / 2 + 4);
-        heft__sbuf_html(b, shown);
-        heft__sbuf_puts(b, "<title>");
-        heft__sbuf_html(b, c->cat[k]);
-        heft__sbuf_puts(b, "</title></text>");
+        bar_label(c, &f, k, y0 + row / 2 + 4, b);
         for (size_t i = 0; i < c->ns; i++)
             if (k < c->s[i].n && isfinite(c->s[i].y[k]))
                 draw_bar(c, &f, k, i,
                          y0 + (row - bh * (double)c->ns) / 2 + bh * (double)i,
                          bh, b);
     }
+    draw_refs(c, &f, b);
     heft__sbuf_puts(b, "</g>");
     draw_legend(c, MT + f.ph + 62, b);
     heft__sbuf_puts(b, "</svg>");

@@ -8,8 +8,8 @@ REPORT_FIX="$HERE/../report/fixtures"
 case_report_fixtures() {
   run rep 0 "$HEFT" report "$REPORT_FIX" -o r.html --json r.json || return 1
   grep -q '^report: wrote r.html and r.json$' rep.err || { say "summary: $(cat rep.err)"; return 1; }
-  [ "$(grep -o '<svg class="chart"' r.html | wc -l)" -eq 23 ] ||
-    { say "$(grep -o '<svg class="chart"' r.html | wc -l) charts, expected 23"; return 1; }
+  [ "$(grep -o '<svg class="chart"' r.html | wc -l)" -eq 24 ] ||
+    { say "$(grep -o '<svg class="chart"' r.html | wc -l) charts, expected 24"; return 1; }
   if grep -Eq '<script|<link|<img|(src|href)="(https?|file):' r.html; then
     say "the page has a script or an outside resource"; return 1
   fi
@@ -32,6 +32,15 @@ assert t["rows"][0] == ["loss", 0.4, 0.003] and t["rows"][2][1] == "none", t["ro
 noise = sec["bench noise"]
 assert noise["tables"][0]["rows"][0][2] == [0.43, 0.47]
 assert len(noise["charts"][0]["series"][0]["x"]) == 51
+# --decompose: recovered shares (all / planted only / clean only) as bars
+# and as table columns, the random row without them.
+rec = noise["charts"][2]
+assert [s["y"] for s in rec["series"]] == [[-0.89, 0.73, 0.8], [0.56, 1.17, 1.03], [-1.76, 0.2, -0.07]]
+assert rec["refs"][0]["at"] == 0.5
+cols = noise["tables"][0]["columns"]
+row = dict(zip(cols[9:16], noise["tables"][0]["rows"][0][9:16]))
+assert row["recovered (planted)"] == 0.56 and row["95% CI"] == [0.6522, 0.6622], row
+assert noise["tables"][0]["rows"][3][9:16] == ["-"] * 7
 ev = sec["eval"]["charts"][0]["series"][1]
 assert ev["x"][0] == 0.05 and ev["y"][9] == 0.875
 PY
@@ -132,6 +141,41 @@ m = c["series"][1]
 b = e["calibration_bins"]
 same = lambda a, b: all((x is None and y is None) or abs(x - y) < 1e-9 for x, y in zip(a, b))
 assert same(m["x"], b["pred"]) and same(m["y"], b["obs"])
+PY
+}
+
+# `bench noise --test --decompose` as the report shows it: the recovery
+# bars and the columns carry the bench document's numbers; without
+# --decompose the section has neither.
+case_report_noise_decompose() {
+  run gtr 0 "$HEFT" gen -o tr.tsv --rows 3000 --seed 11 || return 1
+  run gte 0 "$HEFT" gen -o te.tsv --rows 1500 --seed 12 || return 1
+  local f="--format tsv --label click --group query_id --seeds 0 --resamples 40 --quiet"
+  mkdir dec plain
+  run bd 0 "$HEFT" bench noise tr.tsv $f --test te.tsv --methods loss --decompose --json || return 1
+  cp bd.out dec/noise.json
+  run bp 0 "$HEFT" bench noise tr.tsv $f --test te.tsv --methods loss --json || return 1
+  cp bp.out plain/noise.json
+  run rd 0 "$HEFT" report dec -o d.html --json d.json || return 1
+  run rp 0 "$HEFT" report plain -o p.html --json p.json || return 1
+  grep -q 'Share of the lost AUC recovered' d.html || { say "no recovery chart"; return 1; }
+  grep -q 'recovered (clean)' d.html || { say "no decomposition columns"; return 1; }
+  if grep -q 'recovered' p.html p.json; then say "decomposition shown without --decompose"; return 1; fi
+  command -v python3 >/dev/null || return 0
+  python3 - bd.out d.json <<'PY' || { say "the report differs from the bench run"; return 1; }
+import json, sys
+b, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+m = b["methods"]["loss"]
+sec = [s for s in r["sections"] if s.get("command") == "bench noise"][0]
+bars = [c for c in sec["charts"] if c["kind"] == "bars" and len(c["series"]) == 3][0]
+near = lambda x, y: (x is None and y is None) or abs(x - y) < 1e-9
+for s, sfx in zip(bars["series"], ("", "_true_flags", "_false_flags")):
+    assert near(s["y"][0], m["recovered" + sfx]), (s, sfx)
+t = sec["tables"][0]
+row = t["rows"][0]
+assert row[0] == "loss" and len(t["columns"]) == 18
+assert near(row[10], m["test_auc_true_flags"]) and row[11] == m["test_auc_true_flags_ci"]
+assert near(row[13], m["test_auc_false_flags"]) and row[14] == m["test_auc_false_flags_ci"]
 PY
 }
 

@@ -509,6 +509,13 @@ case_demo() {
     [ -n "$auc" ] || { say "no $m row"; return 1; }
     num_ge "$auc" 0.6 || { say "$m test AUC $auc <= 0.6"; return 1; }
   done
+  # The best method's dropped rows, split into planted and clean: dropping
+  # only the planted ones must beat dropping only the clean ones.
+  local t f
+  t=$(awk '/of those, the [0-9]* planted only/ { print $(NF - 1) }' demo.out)
+  f=$(awk '/of those, the [0-9]* clean only/ { print $(NF - 1) }' demo.out)
+  [ -n "$t" ] && [ -n "$f" ] || { say "no split of the dropped rows: $(cat demo.out)"; return 1; }
+  num_ge "$t" "$f" || { say "planted only $t < clean only $f"; return 1; }
   run demok 0 "$HEFT" demo --rows 2000 --dir kept || return 1
   [ -s kept/log.tsv ] && [ -s kept/truth.tsv ] || { say "--dir did not keep the files"; return 1; }
 }
