@@ -28,9 +28,10 @@ const cli_option cli_read_table[] = {
     {"label", 0, CLI_STR, "COL", 0, 0, NULL, "label column (csv/tsv)"},
     {"weight", 0, CLI_STR, "COL", 0, 0, NULL, "sample weight column"},
     {"weight-file", 0, CLI_STR, "FILE", 0, 0, NULL,
-     "sample weights from a sidecar file, one number >= 0 per data row "
-     "(plain text), for formats without a weight column: XGBoost's "
-     "DATA.weight, LIBLINEAR's -W file"},
+     "sample weights of the main input from a sidecar file, one number "
+     ">= 0 per data row (plain text), for formats without a weight "
+     "column: XGBoost's DATA.weight, LIBLINEAR's -W file (--valid and "
+     "--test data are read unweighted)"},
     {"group", 0, CLI_STR, "COL", 0, 0, NULL,
      "group column: query, user or session id (for GAUC, NDCG)"},
     {"time", 0, CLI_STR, "COL", 0, 0, NULL, "timestamp column"},
@@ -510,8 +511,15 @@ static int is_hds(const char *path, const heft_read_opts *o)
 static int check_hds_flags(const cli_args *a, const char *path,
                            const heft_read_opts *o)
 {
-    static const char *const row_cols[] = {"weight", "weight-file", "group",
-                                           "time", "position", NULL};
+    static const char *const row_cols[] = {"weight", "group", "time",
+                                           "position", NULL};
+    /* --weight-file goes with the read options of the input it weights
+     * (audit's TRAIN, not its TEST), wherever that is on the line. */
+    if (o->weight_file && is_hds(path, o))
+        return cli_usage_error(a->cmd,
+                               "%s: --weight-file cannot change an .hds "
+                               "file; give it to `heft convert` instead",
+                               path);
     if (a->n_pos == 0 || strcmp(path, a->pos[a->n_pos - 1]) != 0 ||
         !is_hds(path, o))
         return CLI_OK;

@@ -164,7 +164,9 @@ typedef struct heft_read_opts {
      * must equal the row count (with max_rows, lines past the last row
      * read are ignored). Not with weight_col, nor on an .hds input, nor
      * when bad rows were skipped (rows and lines would not pair up).
-     * Errors name FILE:LINE:COL. NULL = none. */
+     * Errors name FILE:LINE:COL. Not recorded in the data set's read
+     * options (heft_dataset_read_opts), so other files read with those
+     * are unweighted. NULL = none. */
     const char *weight_file;
     const char *group_col;  /* query, user or session id                */
     const char *time_col;

@@ -192,6 +192,25 @@ void test_bench_boot_seed_resample(void)
     CHECK_OK(heft_bench_resample(y, both, 2, N, HEFT_BENCH_AUC, &o, a2, NULL));
     heft_bench_paired d = heft_bench_compare(a, a2, B);
     CHECK(d.diff == 0 && d.lo == 0 && d.hi == 0);
+    /* Other predictions, same seed and number of sets: the same sets are
+     * drawn in every resample (what keeps two curves paired). */
+    float p3[N];
+    for (int i = 0; i < N; i++)
+        p3[i] = 1.0f - p2[i] * 0.5f;
+    const float *other[2] = {p1, p3}, *three[1] = {p3};
+    double o2[B + 1], b3[B + 1];
+    CHECK_OK(heft_bench_resample(y, other, 2, N, HEFT_BENCH_AUC, &o, o2, NULL));
+    CHECK_OK(heft_bench_resample(y, three, 1, N, HEFT_BENCH_AUC, &o, b3, NULL));
+    for (int b = 1; b <= B; b++) {
+        const int is1 = fabs(a[b] - b1[b]) < 1e-12 && fabs(a[b] - b2[b]) > 1e-12;
+        const int is2 = fabs(a[b] - b2[b]) < 1e-12 && fabs(a[b] - b1[b]) > 1e-12;
+        if (is1)
+            CHECK_NEAR(o2[b], b1[b], 1e-12);
+        else if (is2)
+            CHECK_NEAR(o2[b], b3[b], 1e-12);
+        else
+            CHECK_NEAR(o2[b], 0.5 * (b1[b] + b3[b]), 1e-12);
+    }
 }
 
 /* Percentile intervals and the paired test: a model against itself has

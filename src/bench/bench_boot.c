@@ -23,10 +23,12 @@
  *             membership of the flagged set (a share for ties at a cut).
  * Training seeds (o->resample_sets, on by default): when the statistic is
  * a mean over S prediction sets (models retrained with S seeds), resample
- * b also draws the S sets with replacement (a two-level bootstrap of
- * nested sources of variation: Davison & Hinkley 1997, section 3.8), so
- * the interval covers the spread between retrainings as well as the test
- * rows. The draw depends only on (seed, b, S): two statistics computed
+ * b also draws the S sets with replacement, independently of the row
+ * weights, which every drawn set shares: test rows and training seeds are
+ * crossed factors (each seed's model scores the same rows), resampled as
+ * in A. B. Owen, "The pigeonhole bootstrap", Ann. Appl. Stat. 1(2), 2007.
+ * So the interval covers the spread between retrainings as well as the
+ * test rows. The draw depends only on (seed, b, S): two statistics computed
  * from the same seeds' models stay paired.
  * Cost: O(S n log n) to sort plus O(B S n) for the resamples.
  */

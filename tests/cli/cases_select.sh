@@ -282,6 +282,9 @@ case_select_weight_file_errors() {
   run gzw 1 "$HEFT" train t.svm --weight-file gz.w -o m.heft || return 1
   run conv 0 "$HEFT" convert t.svm -o t.hds || return 1
   run hds 2 "$HEFT" train t.hds --weight-file short.w -o m.heft || return 1
+  # audit's --weight-file weights TRAIN (text here), not an .hds TEST.
+  printf '1\n2\n1\n1\n' >good.w
+  run aud 0 "$HEFT" audit t.svm t.hds --weight-file good.w || return 1
   run sel 1 "$HEFT" select t.svm --weight-file word.w --sample 0.5 -o o.svm || return 1
   for n in both short long word neg blank inf none gzw hds sel; do
     echo "[$n]" >>errs.txt
