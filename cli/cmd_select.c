@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const cli_option select_opts[] = {
@@ -441,9 +442,11 @@ static int text_format(const sel_run *r, FILE *in, text_fmt *tf)
 }
 
 /* Puts OUT and its sidecar in place: both are finished (written and
- * synced) before either is renamed, the sidecar first, and OUT's rename
- * failing takes the new sidecar away again, so no run leaves OUT with
- * weights that are not its own. */
+ * synced) before either is renamed, the sidecar first. An existing
+ * OUT.weight is moved aside to OUT.weight.heft-prev first, and OUT's
+ * rename failing takes the new sidecar away and puts the old one back,
+ * so no run leaves OUT with weights that are not its own, nor an old OUT
+ * without its weights. */
 static int commit_pair(cli_out *out, cli_out *side)
 {
     int rc = cli_out_finish(out);
@@ -451,13 +454,26 @@ static int commit_pair(cli_out *out, cli_out *side)
         rc = cli_out_finish(side);
     if (rc != CLI_OK)
         return rc;
-    char *side_path = strdup(side->path);
-    if (!side_path)
+    const size_t n = strlen(side->path) + sizeof ".heft-prev";
+    char *side_path = strdup(side->path), *prev = malloc(n);
+    if (!side_path || !prev) {
+        free(side_path);
+        free(prev);
         return cli_failf("out of memory");
+    }
+    snprintf(prev, n, "%s.heft-prev", side_path);
+    struct stat st;
+    const int moved = stat(side_path, &st) == 0 && S_ISREG(st.st_mode) &&
+                      rename(side_path, prev) == 0;
     rc = cli_out_commit(side);
     if (rc == CLI_OK && (rc = cli_out_commit(out)) != CLI_OK)
         remove(side_path);
+    if (moved && rc != CLI_OK)
+        rename(prev, side_path);
+    else if (moved)
+        remove(prev);
     free(side_path);
+    free(prev);
     return rc;
 }
 

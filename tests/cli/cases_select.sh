@@ -301,5 +301,13 @@ case_select_weight_file_errors() {
   [ -f o.svm.weight/x ] || { say "o.svm.weight changed"; return 1; }
   grep -q 'o.svm.weight' blocked.err || { say "blocked: $(cat blocked.err)"; return 1; }
   rm -rf o.svm o.svm.weight
+  # OUT cannot be put in place after the sidecar was: the old OUT.weight
+  # comes back, and nothing else is left behind.
+  mkdir o.svm && : >o.svm/x
+  echo old >o.svm.weight
+  run blocked2 1 "$HEFT" select x.svm --scores xs.tsv --sample 0.3 --importance -o o.svm || return 1
+  [ "$(cat o.svm.weight)" = old ] || { say "old sidecar not restored: $(head -2 o.svm.weight)"; return 1; }
+  [ ! -e o.svm.weight.heft-prev ] || { say "backup left behind"; return 1; }
+  rm -rf o.svm o.svm.weight
   no_leftovers
 }
