@@ -38,8 +38,8 @@ static const cli_option audit_opts[] = {
      "fields and segments shown in the tables (JSON lists all)"},
     {"make-test", 0, CLI_U64, "N", 1, 0, NULL,
      "write a clean test set of N rows from TEST to --output: no shared "
-     "group or duplicate of a training row, stratified by label, whole "
-     "groups"},
+     "group or duplicate of a training row, stratified by label (and by "
+     "--segment when given), whole groups"},
     {"output", 'o', CLI_STR, "OUT", 0, 0, NULL,
      "file for --make-test: OUT.hds, or else TEST's own text format"},
     {"seed", 0, CLI_U64, "S", 0, 0, "1", "random seed of --make-test"},
@@ -371,7 +371,7 @@ static int choose_new(audit_run *r)
     if (!cli_given(r->a, "make-test"))
         return CLI_OK;
     heft_error err;
-    if (heft_audit_make_test(r->au, r->test,
+    if (heft_audit_make_test(r->au, r->test, r->seg_keys,
                              (size_t)cli_u64(r->a, "make-test", 0),
                              cli_u64(r->a, "seed", 1), &r->new_rows,
                              &r->n_new, &err) != HEFT_OK) {

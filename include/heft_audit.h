@@ -182,12 +182,15 @@ heft_status heft_audit_segment_keys(const heft_dataset *ds, unsigned field,
  * with train or duplicates a training row (a->test_leak), whole groups
  * when test has groups (so no group is split), and label-stratified (the
  * pool's positive share, exactly without groups; groups are drawn in a
- * seeded random order and taken while they fit). *rows (malloc'ed,
- * ascending row ids, *n_rows of them; the caller frees) may hold fewer
- * than n only with groups. HEFT_ERANGE if the clean pool has fewer than n
- * rows. */
+ * seeded random order and taken while they fit). With segment (test rows,
+ * keys from heft_audit_segment_keys; NULL = none) the strata are
+ * (segment, label) pairs, so every segment also keeps its share of the
+ * pool (largest remainders). *rows (malloc'ed, ascending row ids, *n_rows
+ * of them; the caller frees) may hold fewer than n only with groups.
+ * HEFT_ERANGE if the clean pool has fewer than n rows. */
 heft_status heft_audit_make_test(const heft_audit *a, const heft_dataset *test,
-                                 size_t n, uint64_t seed, uint64_t **rows,
+                                 const uint64_t *segment, size_t n,
+                                 uint64_t seed, uint64_t **rows,
                                  size_t *n_rows, heft_error *err);
 
 /* The statistics the audit uses, for callers and tests. */

@@ -363,7 +363,7 @@ void test_audit_make_test(void)
     uint64_t *rows = NULL, *rows2 = NULL;
     size_t n = 0, n2 = 0;
     const size_t want = clean / 2;
-    CHECK_OK(heft_audit_make_test(a, te, want, 5, &rows, &n, &e));
+    CHECK_OK(heft_audit_make_test(a, te, NULL, want, 5, &rows, &n, &e));
     REQUIRE(rows);
     CHECK(n <= want && n > 0);
     size_t got_rows[200] = {0};
@@ -378,12 +378,12 @@ void test_audit_make_test(void)
     for (int k = 0; k < 200; k++)
         if (got_rows[k] == 0 && clean_groups_rows[k] > 0)
             CHECK(n + clean_groups_rows[k] > want);
-    CHECK_OK(heft_audit_make_test(a, te, want, 5, &rows2, &n2, &e));
+    CHECK_OK(heft_audit_make_test(a, te, NULL, want, 5, &rows2, &n2, &e));
     CHECK(n2 == n && rows2 && !memcmp(rows, rows2, n * sizeof *rows));
     free(rows);
     free(rows2);
     uint64_t *none = NULL;
-    CHECK(heft_audit_make_test(a, te, clean + 1, 5, &none, &n, &e) ==
+    CHECK(heft_audit_make_test(a, te, NULL, clean + 1, 5, &none, &n, &e) ==
           HEFT_ERANGE);
     CHECK(none == NULL);
     heft_audit_free(a);
@@ -391,25 +391,30 @@ void test_audit_make_test(void)
     heft_dataset_free(te);
 }
 
+/* random_rows() without its group column. */
+static heft_dataset *ungrouped(size_t n, uint64_t seed, heft_error *e)
+{
+    heft_dataset *g = random_rows(n, seed, 3, 10, e), *ds = NULL;
+    if (!g)
+        return NULL;
+    const uint64_t *rp;
+    const uint32_t *f;
+    const float *v;
+    const uint16_t *fl;
+    heft_dataset_csr(g, &rp, &f, &v, &fl);
+    if (heft_dataset_from_csr(n, rp, f, v, fl, heft_dataset_labels(g), NULL,
+                              NULL, 8, &ds, e) != HEFT_OK)
+        ds = NULL;
+    heft_dataset_free(g);
+    return ds;
+}
+
 void test_audit_make_test_stratified(void)
 {
     /* Without groups the sample is exact: n rows, round(n P / M)
      * positives, and only clean rows. */
     heft_error e;
-    heft_dataset *tr0 = random_rows(60, 3, 3, 10, &e);
-    heft_dataset *te0 = random_rows(100, 4, 3, 10, &e);
-    REQUIRE(tr0 && te0);
-    const uint64_t *rp;
-    const uint32_t *f;
-    const float *v;
-    const uint16_t *fl;
-    heft_dataset *tr = NULL, *te = NULL;
-    heft_dataset_csr(tr0, &rp, &f, &v, &fl);
-    CHECK_OK(heft_dataset_from_csr(60, rp, f, v, fl, heft_dataset_labels(tr0),
-                                   NULL, NULL, 8, &tr, &e));
-    heft_dataset_csr(te0, &rp, &f, &v, &fl);
-    CHECK_OK(heft_dataset_from_csr(100, rp, f, v, fl, heft_dataset_labels(te0),
-                                   NULL, NULL, 8, &te, &e));
+    heft_dataset *tr = ungrouped(60, 3, &e), *te = ungrouped(100, 4, &e);
     REQUIRE(tr && te);
     heft_audit_opts o = heft_audit_opts_default();
     heft_audit *a = NULL;
@@ -426,7 +431,7 @@ void test_audit_make_test_stratified(void)
     const size_t want = m / 2;
     uint64_t *rows = NULL;
     size_t n = 0, got_pos = 0;
-    CHECK_OK(heft_audit_make_test(a, te, want, 9, &rows, &n, &e));
+    CHECK_OK(heft_audit_make_test(a, te, NULL, want, 9, &rows, &n, &e));
     REQUIRE(rows);
     CHECK(n == want);
     for (size_t i = 0; i < n; i++) {
@@ -439,8 +444,93 @@ void test_audit_make_test_stratified(void)
     heft_audit_free(a);
     heft_dataset_free(tr);
     heft_dataset_free(te);
-    heft_dataset_free(tr0);
-    heft_dataset_free(te0);
+}
+
+/* With segment keys and no groups, each (segment, label) stratum of the
+ * clean pool gets exactly its largest-remainder share, computed here by
+ * brute force (floor of n c / m, then one more for the largest remainders,
+ * ties to the later stratum in (segment, label) order). With groups,
+ * whole groups only and at most n rows. */
+void test_audit_make_test_segments(void)
+{
+    heft_error e;
+    heft_dataset *tr = ungrouped(60, 3, &e), *te = ungrouped(100, 4, &e);
+    REQUIRE(tr && te);
+    heft_audit_opts o = heft_audit_opts_default();
+    heft_audit *a = NULL;
+    CHECK_OK(heft_audit_run(tr, te, &o, &a, &e));
+    REQUIRE(a);
+    uint64_t seg[100];
+    for (int i = 0; i < 100; i++)
+        seg[i] = (uint64_t)(i % 7 < 4 ? 11 : i % 7 < 6 ? 5 : 2); /* 4:2:1 */
+    const float *y = heft_dataset_labels(te);
+    /* Strata in (segment, label) order: segments 2, 5, 11. */
+    static const uint64_t segs[3] = {2, 5, 11};
+    size_t cnt[6] = {0}, m = 0;
+    for (int i = 0; i < 100; i++)
+        if (!a->test_leak[i]) {
+            const int sk = seg[i] == 2 ? 0 : seg[i] == 5 ? 1 : 2;
+            cnt[2 * sk + (y[i] > 0)]++;
+            m++;
+        }
+    const size_t want = m / 2;
+    size_t q[6], given = 0;
+    for (int s = 0; s < 6; s++)
+        given += q[s] = want * cnt[s] / m;
+    while (given < want) { /* one more to the largest remainder */
+        int best = -1;
+        double bf = -1;
+        for (int s = 0; s < 6; s++) {
+            const double fr = (double)want * (double)cnt[s] / (double)m - (double)q[s];
+            if (q[s] < cnt[s] && fr >= bf) {
+                bf = fr;
+                best = s;
+            }
+        }
+        q[best]++;
+        given++;
+    }
+    uint64_t *rows = NULL;
+    size_t n = 0, got[6] = {0};
+    CHECK_OK(heft_audit_make_test(a, te, seg, want, 3, &rows, &n, &e));
+    REQUIRE(rows);
+    CHECK(n == want);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(!a->test_leak[rows[i]]);
+        const int sk = seg[rows[i]] == segs[0] ? 0 : seg[rows[i]] == segs[1] ? 1 : 2;
+        got[2 * sk + (y[rows[i]] > 0)]++;
+    }
+    for (int s = 0; s < 6; s++)
+        CHECK(got[s] == q[s]);
+    free(rows);
+    heft_audit_free(a);
+    a = NULL;
+    /* With groups (the labels' own test set): whole groups, at most n. */
+    heft_dataset *gtr = random_rows(60, 7, 20, 200, &e);
+    heft_dataset *gte = random_rows(100, 8, 20, 200, &e);
+    REQUIRE(gtr && gte);
+    CHECK_OK(heft_audit_run(gtr, gte, &o, &a, &e));
+    REQUIRE(a);
+    const uint64_t *g = heft_dataset_groups(gte);
+    size_t clean = 0, grows[200] = {0}, taken[200] = {0};
+    for (int i = 0; i < 100; i++)
+        if (!a->test_leak[i]) {
+            clean++;
+            grows[g[i]]++;
+        }
+    CHECK_OK(heft_audit_make_test(a, gte, seg, clean / 2, 3, &rows, &n, &e));
+    REQUIRE(rows);
+    CHECK(n <= clean / 2 && n > 0);
+    for (size_t i = 0; i < n; i++)
+        taken[g[rows[i]]]++;
+    for (int k = 0; k < 200; k++)
+        CHECK(taken[k] == 0 || taken[k] == grows[k]);
+    free(rows);
+    heft_audit_free(a);
+    heft_dataset_free(gtr);
+    heft_dataset_free(gte);
+    heft_dataset_free(tr);
+    heft_dataset_free(te);
 }
 
 void test_audit_segments(void)

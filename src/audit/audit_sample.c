@@ -15,6 +15,13 @@
  *   a second pass over the groups left, in the same order, takes any that
  *   still fits within n, whatever its stratum. The result can fall short
  *   of n only by less than the smallest group left out.
+ * - With segment keys (heft_audit_segment_keys, e.g. country or device),
+ *   the strata are (segment, label) pairs, or (segment of the group's
+ *   first row, has a positive) with groups, so every segment keeps its
+ *   share of the pool too. Stratum s of c_s pool rows gets q_s = floor(n
+ *   c_s / m) rows plus one for the n - sum floor largest remainders (ties
+ *   to the later stratum, which without segments is round-half-up of the
+ *   positives' share, as above).
  * The same seed gives the same rows.
  */
 #include "audit_int.h"
@@ -61,6 +68,104 @@ static size_t by_label(const heft_dataset *te, const uint8_t *leak, size_t n,
     return n;
 }
 
+typedef struct rem {
+    double frac;
+    size_t s;
+} rem;
+
+static int cmp_rem(const void *x, const void *y)
+{
+    const rem *a = x, *b = y;
+    if (a->frac != b->frac)
+        return a->frac < b->frac ? 1 : -1; /* largest first */
+    return (a->s < b->s) - (a->s > b->s);  /* then the later stratum */
+}
+
+/* Largest-remainder shares of n over k strata of cnt[] rows (sum m >= n):
+ * q[s] = floor(n cnt[s] / m), and one more for the n - sum q strata with
+ * the largest remainders (ties to the later stratum). */
+static heft_status quotas(const size_t *cnt, size_t k, size_t m, size_t n,
+                          size_t *q)
+{
+    rem *f = heft__malloc(k ? k : 1, sizeof *f);
+    if (!f)
+        return HEFT_ENOMEM;
+    size_t given = 0;
+    for (size_t s = 0; s < k; s++) {
+        const double x = (double)n * (double)cnt[s] / (double)m;
+        q[s] = (size_t)x;
+        q[s] = q[s] > cnt[s] ? cnt[s] : q[s];
+        f[s] = (rem){x - (double)q[s], s};
+        given += q[s];
+    }
+    qsort(f, k, sizeof *f, cmp_rem);
+    for (size_t j = 0; j < k && given < n; j++)
+        if (q[f[j].s] < cnt[f[j].s]) {
+            q[f[j].s]++;
+            given++;
+        }
+    free(f);
+    return HEFT_OK;
+}
+
+typedef struct srow {
+    uint64_t seg, lab, row;
+} srow;
+
+static int cmp_srow(const void *x, const void *y)
+{
+    const srow *a = x, *b = y;
+    if (a->seg != b->seg)
+        return (a->seg > b->seg) - (a->seg < b->seg);
+    if (a->lab != b->lab)
+        return (a->lab > b->lab) - (a->lab < b->lab);
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+/* Without groups, with segments: exact shares of the (segment, label)
+ * strata of the pool. v (m,) and cnt, q (m,) are scratch. */
+static heft_status by_strata(const heft_dataset *te, const uint8_t *leak,
+                             const uint64_t *seg, size_t n, heft__rng *r,
+                             uint64_t *out)
+{
+    const size_t nr = te->n_rows;
+    srow *v = heft__malloc(nr ? nr : 1, sizeof *v);
+    uint64_t *rows = heft__malloc(nr ? nr : 1, sizeof *rows);
+    size_t *cnt = heft__malloc(2 * (nr ? nr : 1), sizeof *cnt);
+    if (!v || !rows || !cnt) {
+        free(v);
+        free(rows);
+        free(cnt);
+        return HEFT_ENOMEM;
+    }
+    size_t m = 0, k = 0;
+    for (uint64_t i = 0; i < nr; i++)
+        if (!leak[i])
+            v[m++] = (srow){seg[i], te->label[i] > 0, i};
+    qsort(v, m, sizeof *v, cmp_srow);
+    for (size_t i = 0; i < m; k++) { /* runs: the strata */
+        size_t e = i;
+        while (e < m && v[e].seg == v[i].seg && v[e].lab == v[i].lab)
+            e++;
+        cnt[k] = e - i;
+        i = e;
+    }
+    size_t *q = cnt + k;
+    const heft_status st = quotas(cnt, k, m, n, q);
+    size_t at = 0, got = 0;
+    for (size_t s = 0; st == HEFT_OK && s < k; s++) {
+        for (size_t j = 0; j < cnt[s]; j++)
+            rows[j] = v[at + j].row;
+        draw(r, rows, cnt[s], q[s], out + got);
+        got += q[s];
+        at += cnt[s];
+    }
+    free(v);
+    free(rows);
+    free(cnt);
+    return st;
+}
+
 typedef struct grow {
     uint64_t group, row;
 } grow;
@@ -73,80 +178,122 @@ static int cmp_grow(const void *x, const void *y)
     return (a->row > b->row) - (a->row < b->row);
 }
 
-/* Whole groups of the pool rows g[0..m) (sorted by group), two strata. */
-static size_t by_group(const heft_dataset *te, grow *g, size_t m, size_t n,
-                       heft__rng *r, uint64_t *start, uint64_t *out)
+/* The stratum of each group (its first row's segment, or 0 without
+ * segments, and whether it has a positive row: the strata are the
+ * distinct pairs in ascending order) into st[0..ng), and each stratum's
+ * pool rows into cnt; returns the number of strata in *k. */
+static heft_status group_strata(const heft_dataset *te, const grow *g,
+                                const uint64_t *start, size_t ng,
+                                const uint64_t *seg, uint64_t *st,
+                                size_t *cnt, size_t *k)
 {
-    size_t ng = 0, rows_pos = 0;
-    uint64_t *has_pos = start + m + 1; /* (groups,) flags, after start */
-    for (size_t i = 0; i < m; ng++) {
-        size_t e = i;
+    srow *key = heft__malloc(ng ? ng : 1, sizeof *key);
+    if (!key)
+        return HEFT_ENOMEM;
+    for (size_t gi = 0; gi < ng; gi++) {
         int p = 0;
+        for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
+            p |= te->label[g[j].row] > 0;
+        key[gi] = (srow){seg ? seg[g[start[gi]].row] : 0, (uint64_t)p, gi};
+    }
+    qsort(key, ng, sizeof *key, cmp_srow);
+    size_t ns = 0;
+    for (size_t j = 0; j < ng; j++) {
+        if (j == 0 || key[j].seg != key[j - 1].seg ||
+            key[j].lab != key[j - 1].lab)
+            cnt[ns++] = 0;
+        st[key[j].row] = ns - 1;
+        cnt[ns - 1] += (size_t)(start[key[j].row + 1] - start[key[j].row]);
+    }
+    free(key);
+    *k = ns;
+    return HEFT_OK;
+}
+
+/* Takes groups in the order ord: first those that fit their stratum's
+ * quota q (taken[] counts rows), then any left that still fits within n;
+ * a taken group's stratum becomes SIZE_MAX in st. Rows into out. */
+static void take_groups(const grow *g, const uint64_t *start, uint64_t *st,
+                        const uint64_t *ord, size_t ng, size_t n,
+                        const size_t *q, size_t *taken, uint64_t *out,
+                        size_t *got)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < ng && (pass == 0 || *got < n); k++) {
+            const uint64_t gi = ord[k];
+            const size_t sz = (size_t)(start[gi + 1] - start[gi]);
+            if (st[gi] == UINT64_MAX ||
+                (pass == 0 ? taken[st[gi]] + sz > q[st[gi]] : *got + sz > n))
+                continue;
+            for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
+                out[(*got)++] = g[j].row;
+            if (pass == 0)
+                taken[st[gi]] += sz;
+            st[gi] = UINT64_MAX;
+        }
+}
+
+/* Whole groups of the pool rows g[0..m) (sorted by group), stratified by
+ * group_strata(); *got rows into out. */
+static heft_status by_group(const heft_dataset *te, const grow *g, size_t m,
+                            size_t n, const uint64_t *seg, heft__rng *r,
+                            uint64_t *out, size_t *got)
+{
+    uint64_t *start = heft__malloc(3 * m + 3, sizeof *start);
+    size_t *cnt = heft__malloc(3 * (m + 1), sizeof *cnt);
+    heft_status rc = start && cnt ? HEFT_OK : HEFT_ENOMEM;
+    size_t ng = 0, k = 0;
+    for (size_t i = 0; rc == HEFT_OK && i < m; ng++) {
+        size_t e = i;
         while (e < m && g[e].group == g[i].group)
-            p |= te->label[g[e++].row] > 0;
+            e++;
         start[ng] = i;
-        has_pos[ng] = (uint64_t)p;
-        rows_pos += p ? e - i : 0;
         i = e;
     }
-    start[ng] = m;
-    uint64_t *order = has_pos + m; /* (groups,) */
-    for (size_t k = 0; k < ng; k++)
-        order[k] = k;
-    heft__rng_shuffle_u64(r, order, ng);
-    size_t quota[2];
-    quota[1] = (size_t)((double)n * (double)rows_pos / (double)m + 0.5);
-    quota[0] = n - quota[1];
-    size_t got = 0, taken[2] = {0, 0};
-    for (size_t k = 0; k < ng; k++) {
-        const uint64_t gi = order[k];
-        const int s = (int)has_pos[gi];
-        const size_t sz = (size_t)(start[gi + 1] - start[gi]);
-        if (taken[s] + sz > quota[s])
-            continue;
-        for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
-            out[got++] = g[j].row;
-        taken[s] += sz;
-        has_pos[gi] = 2; /* taken */
+    /* start (ng + 1,), then st (ng,) and ord (ng,) in the same block. */
+    uint64_t *st = start + ng + 1, *ord = st + ng;
+    if (rc == HEFT_OK) {
+        start[ng] = m;
+        rc = group_strata(te, g, start, ng, seg, st, cnt, &k);
     }
-    /* What the strata left short: any group that still fits. */
-    for (size_t k = 0; k < ng && got < n; k++) {
-        const uint64_t gi = order[k];
-        const size_t sz = (size_t)(start[gi + 1] - start[gi]);
-        if (has_pos[gi] == 2 || got + sz > n)
-            continue;
-        for (uint64_t j = start[gi]; j < start[gi + 1]; j++)
-            out[got++] = g[j].row;
-        has_pos[gi] = 2;
+    size_t *q = cnt + k, *taken = q + k;
+    if (rc == HEFT_OK)
+        rc = quotas(cnt, k, m, n, q);
+    *got = 0;
+    if (rc == HEFT_OK) {
+        for (size_t j = 0; j < k; j++)
+            taken[j] = 0;
+        for (size_t j = 0; j < ng; j++)
+            ord[j] = j;
+        heft__rng_shuffle_u64(r, ord, ng);
+        take_groups(g, start, st, ord, ng, n, q, taken, out, got);
     }
-    return got;
+    free(start);
+    free(cnt);
+    return rc;
 }
 
 static heft_status group_sample(const heft_audit *a, const heft_dataset *te,
-                                size_t n, heft__rng *r, uint64_t *out,
-                                size_t *got, heft_error *err)
+                                size_t n, const uint64_t *seg, heft__rng *r,
+                                uint64_t *out, size_t *got)
 {
     const size_t nr = te->n_rows;
     grow *g = heft__malloc(nr ? nr : 1, sizeof *g);
-    uint64_t *work = heft__malloc(3 * nr + 2, sizeof *work);
-    if (!g || !work) {
-        free(g);
-        free(work);
-        return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
-    }
+    if (!g)
+        return HEFT_ENOMEM;
     size_t m = 0;
     for (uint64_t i = 0; i < nr; i++)
         if (!a->test_leak[i])
             g[m++] = (grow){te->group[i], i};
     qsort(g, m, sizeof *g, cmp_grow);
-    *got = by_group(te, g, m, n, r, work, out);
+    const heft_status st = by_group(te, g, m, n, seg, r, out, got);
     free(g);
-    free(work);
-    return HEFT_OK;
+    return st;
 }
 
 heft_status heft_audit_make_test(const heft_audit *a, const heft_dataset *test,
-                                 size_t n, uint64_t seed, uint64_t **rows,
+                                 const uint64_t *segment, size_t n,
+                                 uint64_t seed, uint64_t **rows,
                                  size_t *n_rows, heft_error *err)
 {
     if (!rows || !n_rows || !a || !test || a->test_rows != test->n_rows)
@@ -174,13 +321,15 @@ heft_status heft_audit_make_test(const heft_audit *a, const heft_dataset *test,
     size_t got = n;
     heft_status st = HEFT_OK;
     if (test->group)
-        st = group_sample(a, test, n, &r, out, &got, err);
+        st = group_sample(a, test, n, segment, &r, out, &got);
+    else if (segment)
+        st = by_strata(test, a->test_leak, segment, n, &r, out);
     else
         by_label(test, a->test_leak, n, &r, tmp, tmp + clean, out);
     free(tmp);
     if (st != HEFT_OK) {
         free(out);
-        return st;
+        return heft__err(err, st, NULL, 0, 0, "out of memory");
     }
     qsort(out, got, sizeof *out, cmp_u64);
     *rows = out;
