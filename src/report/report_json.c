@@ -345,47 +345,6 @@ static heft_status jvec_finish(jparser *j, jvec *a, heft__jval *v, int obj)
     return HEFT_OK;
 }
 
-static heft_status parse_array(jparser *j, heft__jval *v)
-{
-    jvec a = {0};
-    heft_status st = HEFT_OK;
-    v->type = HEFT__J_ARR;
-    j->p++;
-    skip_ws(j);
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return HEFT_OK;
-    }
-    for (;;) {
-        heft__jval *e = jvec_push(&a, NULL);
-        if (!e) {
-            st = heft__err(j->err, HEFT_ENOMEM, j->name, 0, 0, "out of memory");
-            break;
-        }
-        if ((st = parse_value(j, e)) != HEFT_OK)
-            break;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']') {
-            j->p++;
-            st = jvec_finish(j, &a, v, 0);
-            break;
-        }
-        char b[32];
-        st = fail_at(j, j->p,
-                     "expected ',' or ']' after an array element, "
-                     "got %s",
-                     found(j, b, sizeof b));
-        break;
-    }
-    free(a.v);
-    free(a.k);
-    return st;
-}
-
 /* One "key": value member into a; refuses a key seen before. */
 static heft_status parse_member(jparser *j, jvec *a)
 {
@@ -413,34 +372,41 @@ static heft_status parse_member(jparser *j, jvec *a)
     return parse_value(j, e);
 }
 
-static heft_status parse_object(jparser *j, heft__jval *v)
+/* An array ('[' at j->p) or, with obj, an object ('{'): elements (or
+ * "key": value members) separated by ',' up to the closing bracket. */
+static heft_status parse_container(jparser *j, heft__jval *v, int obj)
 {
+    const char close = obj ? '}' : ']';
     jvec a = {0};
     heft_status st = HEFT_OK;
-    v->type = HEFT__J_OBJ;
+    v->type = obj ? HEFT__J_OBJ : HEFT__J_ARR;
     j->p++;
     skip_ws(j);
-    if (j->p < j->end && *j->p == '}') {
+    if (j->p < j->end && *j->p == close) {
         j->p++;
         return HEFT_OK;
     }
     for (;;) {
-        if ((st = parse_member(j, &a)) != HEFT_OK)
+        heft__jval *e = obj ? NULL : jvec_push(&a, NULL);
+        if (!obj && !e) {
+            st = heft__err(j->err, HEFT_ENOMEM, j->name, 0, 0, "out of memory");
+            break;
+        }
+        if ((st = obj ? parse_member(j, &a) : parse_value(j, e)) != HEFT_OK)
             break;
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
             continue;
         }
-        if (j->p < j->end && *j->p == '}') {
+        if (j->p < j->end && *j->p == close) {
             j->p++;
-            st = jvec_finish(j, &a, v, 1);
+            st = jvec_finish(j, &a, v, obj);
             break;
         }
         char b[32];
-        st = fail_at(j, j->p,
-                     "expected ',' or '}' after an object member, "
-                     "got %s",
+        st = fail_at(j, j->p, "expected ',' or '%c' after %s, got %s", close,
+                     obj ? "an object member" : "an array element",
                      found(j, b, sizeof b));
         break;
     }
@@ -462,9 +428,9 @@ static heft_status parse_value(jparser *j, heft__jval *v)
     heft_status st;
     char c = *j->p;
     if (c == '{')
-        st = parse_object(j, v);
+        st = parse_container(j, v, 1);
     else if (c == '[')
-        st = parse_array(j, v);
+        st = parse_container(j, v, 0);
     else if (c == '"') {
         v->type = HEFT__J_STR;
         st = parse_string(j, &v->str, &v->len);
