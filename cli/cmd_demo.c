@@ -443,11 +443,12 @@ static const float *demo_col(const demo_ctx *c, const char *name)
     return NULL;
 }
 
-/* The rows the best method drops (its n_defects lowest, as
- * HEFT_SELECT_DROP picks them) split into planted and clean, each dropped
- * alone: what finding the defects is worth, and what the real rows
- * flagged with them cost (as `heft bench noise --decompose`). */
-static int demo_decompose(demo_ctx *c, double share)
+/* Retrains lr without the rows the best method drops (its share lowest,
+ * as HEFT_SELECT_DROP picks them, chosen once), then without only the
+ * planted and only the clean rows among them, each alone: what finding
+ * the defects is worth, and what the real rows flagged with them cost (as
+ * `heft bench noise --decompose`). */
+static int demo_drop_best(demo_ctx *c, double share)
 {
     const size_t n = c->n_train;
     heft_select_opts o = heft_select_opts_default();
@@ -455,7 +456,7 @@ static int demo_decompose(demo_ctx *c, double share)
     o.fraction = share;
     heft_selection *sel = NULL;
     heft_error err;
-    uint8_t *part = malloc(2 * (n ? n : 1));
+    uint8_t *part = malloc(3 * (n ? n : 1)); /* dropped, planted, clean */
     if (!part)
         return cli_failf("demo: out of memory");
     int rc = CLI_OK;
@@ -463,25 +464,25 @@ static int demo_decompose(demo_ctx *c, double share)
                     demo_col(c, c->det[c->best].name), &o, &sel,
                     &err) != HEFT_OK)
         rc = cli_fail(&err);
-    memset(part, 1, 2 * n); /* dropped until found kept */
+    memset(part, 1, n); /* dropped until found kept */
     for (size_t k = 0; rc == CLI_OK && k < sel->n; k++)
-        part[sel->rows[k]] = part[n + sel->rows[k]] = 0;
+        part[sel->rows[k]] = 0;
+    heft_selection_free(sel);
     c->n_best_true = c->n_best_false = 0;
     for (size_t i = 0; rc == CLI_OK && i < n; i++) {
-        part[i] &= c->defect[i] != 0;     /* planted and dropped */
-        part[n + i] &= c->defect[i] == 0; /* clean and dropped   */
-        c->n_best_true += part[i];
-        c->n_best_false += part[n + i];
+        part[n + i] = part[i] && c->defect[i] != 0;
+        part[2 * n + i] = part[i] && c->defect[i] == 0;
+        c->n_best_true += part[n + i];
+        c->n_best_false += part[2 * n + i];
     }
-    heft_selection_free(sel);
+    double *auc[3] = {&c->auc_drop_best, &c->auc_best_true,
+                      &c->auc_best_false};
     o = heft_select_opts_default();
     o.mode = HEFT_SELECT_ALL;
-    o.drop = part;
-    if (rc == CLI_OK)
-        rc = retrain_on(c, &o, NULL, &c->auc_best_true, NULL);
-    o.drop = part + n;
-    if (rc == CLI_OK)
-        rc = retrain_on(c, &o, NULL, &c->auc_best_false, NULL);
+    for (int k = 0; rc == CLI_OK && k < 3; k++) {
+        o.drop = part + (size_t)k * n;
+        rc = retrain_on(c, &o, NULL, auc[k], NULL);
+    }
     free(part);
     return rc;
 }
@@ -511,14 +512,8 @@ static int demo_prune(demo_ctx *c)
     int rc = retrain_on(c, &o, NULL, &c->auc_drop_flagged, NULL);
     free(flag);
     const double share = (double)c->n_defects / (double)c->n_train;
-    o = heft_select_opts_default();
-    o.mode = HEFT_SELECT_DROP;
-    o.fraction = share;
     if (rc == CLI_OK)
-        rc = retrain_on(c, &o, demo_col(c, c->det[c->best].name),
-                        &c->auc_drop_best, NULL);
-    if (rc == CLI_OK)
-        rc = demo_decompose(c, share);
+        rc = demo_drop_best(c, share);
     o = heft_select_opts_default();
     o.mode = HEFT_SELECT_RANDOM;
     o.fraction = 1 - share;
