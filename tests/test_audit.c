@@ -449,7 +449,7 @@ void test_audit_make_test_stratified(void)
 /* With segment keys and no groups, each (segment, label) stratum of the
  * clean pool gets exactly its largest-remainder share, computed here by
  * brute force (floor of n c / m, then one more for the largest remainders,
- * ties to the later stratum in (segment, label) order). With groups,
+ * ties to the earlier stratum in (segment, positives first) order). With groups,
  * whole groups only and at most n rows. */
 void test_audit_make_test_segments(void)
 {
@@ -464,13 +464,13 @@ void test_audit_make_test_segments(void)
     for (int i = 0; i < 100; i++)
         seg[i] = (uint64_t)(i % 7 < 4 ? 11 : i % 7 < 6 ? 5 : 2); /* 4:2:1 */
     const float *y = heft_dataset_labels(te);
-    /* Strata in (segment, label) order: segments 2, 5, 11. */
+    /* Strata in (segment, positives first) order: segments 2, 5, 11. */
     static const uint64_t segs[3] = {2, 5, 11};
     size_t cnt[6] = {0}, m = 0;
     for (int i = 0; i < 100; i++)
         if (!a->test_leak[i]) {
             const int sk = seg[i] == 2 ? 0 : seg[i] == 5 ? 1 : 2;
-            cnt[2 * sk + (y[i] > 0)]++;
+            cnt[2 * sk + (y[i] > 0 ? 0 : 1)]++;
             m++;
         }
     const size_t want = m / 2;
@@ -482,7 +482,7 @@ void test_audit_make_test_segments(void)
         double bf = -1;
         for (int s = 0; s < 6; s++) {
             const double fr = (double)want * (double)cnt[s] / (double)m - (double)q[s];
-            if (q[s] < cnt[s] && fr >= bf) {
+            if (q[s] < cnt[s] && fr > bf) {
                 bf = fr;
                 best = s;
             }
@@ -498,7 +498,7 @@ void test_audit_make_test_segments(void)
     for (size_t i = 0; i < n; i++) {
         CHECK(!a->test_leak[rows[i]]);
         const int sk = seg[rows[i]] == segs[0] ? 0 : seg[rows[i]] == segs[1] ? 1 : 2;
-        got[2 * sk + (y[rows[i]] > 0)]++;
+        got[2 * sk + (y[rows[i]] > 0 ? 0 : 1)]++;
     }
     for (int s = 0; s < 6; s++)
         CHECK(got[s] == q[s]);

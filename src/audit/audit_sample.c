@@ -20,8 +20,9 @@
  *   first row, has a positive) with groups, so every segment keeps its
  *   share of the pool too. Stratum s of c_s pool rows gets q_s = floor(n
  *   c_s / m) rows plus one for the n - sum floor largest remainders (ties
- *   to the later stratum, which without segments is round-half-up of the
- *   positives' share, as above).
+ *   to the earlier stratum: strata run by segment, positives first, so
+ *   without segments this is round-half-up of the positives' share, as
+ *   above).
  * The same seed gives the same rows.
  */
 #include "audit_int.h"
@@ -46,28 +47,6 @@ static void draw(heft__rng *r, uint64_t *v, size_t m, size_t k, uint64_t *out)
     }
 }
 
-static size_t by_label(const heft_dataset *te, const uint8_t *leak, size_t n,
-                       heft__rng *r, uint64_t *pos, uint64_t *neg,
-                       uint64_t *out)
-{
-    size_t np = 0, nn = 0;
-    for (uint64_t i = 0; i < te->n_rows; i++)
-        if (!leak[i]) {
-            if (te->label[i] > 0)
-                pos[np++] = i;
-            else
-                neg[nn++] = i;
-        }
-    size_t kp = (size_t)((double)n * (double)np / (double)(np + nn) + 0.5);
-    if (kp > np)
-        kp = np;
-    if (n - kp > nn)
-        kp = n - nn;
-    draw(r, pos, np, kp, out);
-    draw(r, neg, nn, n - kp, out + kp);
-    return n;
-}
-
 typedef struct rem {
     double frac;
     size_t s;
@@ -78,12 +57,12 @@ static int cmp_rem(const void *x, const void *y)
     const rem *a = x, *b = y;
     if (a->frac != b->frac)
         return a->frac < b->frac ? 1 : -1; /* largest first */
-    return (a->s < b->s) - (a->s > b->s);  /* then the later stratum */
+    return (a->s > b->s) - (a->s < b->s);  /* then the earlier stratum */
 }
 
 /* Largest-remainder shares of n over k strata of cnt[] rows (sum m >= n):
  * q[s] = floor(n cnt[s] / m), and one more for the n - sum q strata with
- * the largest remainders (ties to the later stratum). */
+ * the largest remainders (ties to the earlier stratum). */
 static heft_status quotas(const size_t *cnt, size_t k, size_t m, size_t n,
                           size_t *q)
 {
@@ -117,13 +96,14 @@ static int cmp_srow(const void *x, const void *y)
     const srow *a = x, *b = y;
     if (a->seg != b->seg)
         return (a->seg > b->seg) - (a->seg < b->seg);
-    if (a->lab != b->lab)
-        return (a->lab > b->lab) - (a->lab < b->lab);
+    if (a->lab != b->lab) /* positives first */
+        return (a->lab < b->lab) - (a->lab > b->lab);
     return (a->row > b->row) - (a->row < b->row);
 }
 
-/* Without groups, with segments: exact shares of the (segment, label)
- * strata of the pool. v (m,) and cnt, q (m,) are scratch. */
+/* Without groups: exact shares of the (segment, label) strata of the
+ * pool (seg NULL: one segment, so by label only); each stratum's share is
+ * drawn uniformly without replacement from its rows in row order. */
 static heft_status by_strata(const heft_dataset *te, const uint8_t *leak,
                              const uint64_t *seg, size_t n, heft__rng *r,
                              uint64_t *out)
@@ -141,7 +121,7 @@ static heft_status by_strata(const heft_dataset *te, const uint8_t *leak,
     size_t m = 0, k = 0;
     for (uint64_t i = 0; i < nr; i++)
         if (!leak[i])
-            v[m++] = (srow){seg[i], te->label[i] > 0, i};
+            v[m++] = (srow){seg ? seg[i] : 0, te->label[i] > 0, i};
     qsort(v, m, sizeof *v, cmp_srow);
     for (size_t i = 0; i < m; k++) { /* runs: the strata */
         size_t e = i;
@@ -180,7 +160,7 @@ static int cmp_grow(const void *x, const void *y)
 
 /* The stratum of each group (its first row's segment, or 0 without
  * segments, and whether it has a positive row: the strata are the
- * distinct pairs in ascending order) into st[0..ng), and each stratum's
+ * distinct pairs in cmp_srow order) into st[0..ng), and each stratum's
  * pool rows into cnt; returns the number of strata in *k. */
 static heft_status group_strata(const heft_dataset *te, const grow *g,
                                 const uint64_t *start, size_t ng,
@@ -310,23 +290,14 @@ heft_status heft_audit_make_test(const heft_audit *a, const heft_dataset *test,
                          "a test set of %zu rows was asked for, but the "
                          "test set has %zu rows free of leakage", n, clean);
     uint64_t *out = heft__malloc(n, sizeof *out);
-    uint64_t *tmp = heft__malloc(2 * clean, sizeof *tmp);
-    if (!out || !tmp) {
-        free(out);
-        free(tmp);
+    if (!out)
         return heft__err(err, HEFT_ENOMEM, NULL, 0, 0, "out of memory");
-    }
     heft__rng r;
     heft__rng_seed(&r, seed);
     size_t got = n;
-    heft_status st = HEFT_OK;
-    if (test->group)
-        st = group_sample(a, test, n, segment, &r, out, &got);
-    else if (segment)
-        st = by_strata(test, a->test_leak, segment, n, &r, out);
-    else
-        by_label(test, a->test_leak, n, &r, tmp, tmp + clean, out);
-    free(tmp);
+    const heft_status st =
+        test->group ? group_sample(a, test, n, segment, &r, out, &got)
+                    : by_strata(test, a->test_leak, segment, n, &r, out);
     if (st != HEFT_OK) {
         free(out);
         return heft__err(err, st, NULL, 0, 0, "out of memory");
