@@ -28,7 +28,6 @@
 #include <zstd.h>
 #endif
 
-enum { CODEC_NONE = 0, CODEC_GZIP, CODEC_ZSTD };
 #define RAW_CHUNK ((size_t)1 << 20)
 
 struct heft__io_in {
@@ -83,14 +82,14 @@ int heft_has_zstd(void)
 #endif
 }
 
-static int magic_codec(const unsigned char *p, size_t n)
+int heft__magic_codec(const unsigned char *p, size_t n)
 {
     if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-        return CODEC_GZIP;
+        return HEFT__CODEC_GZIP;
     if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f &&
         p[3] == 0xfd)
-        return CODEC_ZSTD;
-    return CODEC_NONE;
+        return HEFT__CODEC_ZSTD;
+    return HEFT__CODEC_NONE;
 }
 
 /* Makes raw input available: returns how many raw bytes are at *p (0 at
@@ -263,11 +262,11 @@ static heft_status dec_read(heft__io_in *in, char *dst, size_t cap,
     *got = 0;
     switch (in->codec) {
 #ifdef HEFT_HAVE_ZLIB
-    case CODEC_GZIP:
+    case HEFT__CODEC_GZIP:
         return gz_read(in, dst, cap, got, err);
 #endif
 #ifdef HEFT_HAVE_ZSTD
-    case CODEC_ZSTD:
+    case HEFT__CODEC_ZSTD:
         return zs_read(in, dst, cap, got, err);
 #endif
     default:
@@ -300,8 +299,8 @@ static heft_status start_codec(heft__io_in *in, heft_error *err)
     heft_status st = raw_avail(in, &p, &n, err);
     if (st != HEFT_OK)
         return st;
-    in->codec = magic_codec(p, n);
-    if (in->codec == CODEC_GZIP) {
+    in->codec = heft__magic_codec(p, n);
+    if (in->codec == HEFT__CODEC_GZIP) {
 #ifdef HEFT_HAVE_ZLIB
         if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
             return heft__err(err, HEFT_ENOMEM, in->name, 0, 0,
@@ -312,7 +311,7 @@ static heft_status start_codec(heft__io_in *in, heft_error *err)
                          "input is gzip-compressed but this build has no "
                          "zlib; decompress it first (gunzip)");
 #endif
-    } else if (in->codec == CODEC_ZSTD) {
+    } else if (in->codec == HEFT__CODEC_ZSTD) {
 #ifdef HEFT_HAVE_ZSTD
         in->zd = ZSTD_createDCtx();
         if (!in->zd)
@@ -325,7 +324,7 @@ static heft_status start_codec(heft__io_in *in, heft_error *err)
                          "libzstd; decompress it first (unzstd)");
 #endif
     }
-    if (in->codec == CODEC_NONE && in->raw) {
+    if (in->codec == HEFT__CODEC_NONE && in->raw) {
         in->dat = (const char *)in->raw; /* parse in place */
         in->len = in->raw_len;
         in->raw_done = in->raw_len;
@@ -445,7 +444,7 @@ const char *heft__in_name(const heft__io_in *in) { return in->name; }
 
 uint64_t heft__in_size_hint(const heft__io_in *in)
 {
-    if (in->codec != CODEC_NONE)
+    if (in->codec != HEFT__CODEC_NONE)
         return 0;
     return in->raw ? in->raw_len : in->raw_total;
 }

@@ -29,6 +29,13 @@
 /* Largest graded label accepted. */
 #define HEFT__IO_MAX_GRADE 1000.0
 
+/* ---- compression (input.c) ---------------------------------------------- */
+enum { HEFT__CODEC_NONE = 0, HEFT__CODEC_GZIP, HEFT__CODEC_ZSTD };
+
+/* The codec whose magic bytes p[0..n) start with (HEFT__CODEC_NONE for
+ * anything else). */
+int heft__magic_codec(const unsigned char *p, size_t n);
+
 /* ---- numbers (lex.c) ---------------------------------------------------- */
 enum { HEFT__NUM_OK = 0, HEFT__NUM_BAD = 1, HEFT__NUM_NONFINITE = 2 };
 

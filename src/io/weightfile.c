@@ -64,9 +64,7 @@ heft_status heft__weights_parse_mem(const char *buf, size_t len,
         name = "(weights)";
     if (!data)
         data = "the data";
-    if ((len >= 2 && u[0] == 0x1f && u[1] == 0x8b) ||
-        (len >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f &&
-         u[3] == 0xfd))
+    if (heft__magic_codec(u, len) != HEFT__CODEC_NONE)
         return heft__err(err, HEFT_EFORMAT, name, 0, 0,
                          "is compressed; a weight file must be plain text "
                          "(decompress it first)");
