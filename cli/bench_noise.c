@@ -493,15 +493,6 @@ static size_t kept_rows(const uint8_t *drop, size_t n, uint64_t *keep)
     return m;
 }
 
-/* Whether any of drop[0..n) is set. */
-static int any_set(const uint8_t *drop, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (drop[i])
-            return 1;
-    return 0;
-}
-
 /* The drop mask of every slot of seed s into mask (n_slots,): NULL for
  * the noisy model, kind for the clean one, the rest in own (n * (1 + 2C)):
  * the random drop of k rows, then with --decompose each column's true
@@ -549,12 +540,13 @@ static int slot_jobs(bench_run *r, noise_acc *acc, size_t s, size_t n,
     for (size_t q = 0; q < nq; q++) {
         if (!(acc->pred[s][q] = malloc(acc->n_test * sizeof(float))))
             return bench_oom();
-        same[q] = q != SLOT_NOISY && !any_set(mask[q], n);
+        const size_t m = mask[q] ? kept_rows(mask[q], n, keep + nj * n) : n;
+        same[q] = q != SLOT_NOISY && m == n;
         if (same[q])
             continue;
         heft_bench_job *jb = &jobs[nj];
         jb->rows = mask[q] ? keep + nj * n : NULL;
-        jb->n_rows = mask[q] ? kept_rows(mask[q], n, keep + nj * n) : 0;
+        jb->n_rows = mask[q] ? m : 0;
         jb->seed = r->seeds[s];
         jb->pred = acc->pred[s][q];
         if (mask[q] && jb->n_rows == 0)
